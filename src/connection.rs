@@ -1,0 +1,534 @@
+//! The connection state machine: frames in, events out; sends in, bytes out.
+//!
+//! See the crate documentation for the driver contract and the policy table.
+
+mod event;
+mod output;
+mod receive;
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
+use event::PayloadInner;
+use output::Output;
+use receive::Receiver;
+
+use crate::close::{self, CloseCode};
+use crate::config::Config;
+use crate::error::{ProtocolError, SendError};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked};
+use crate::mask_source::MaskSource;
+use crate::negotiated::{Negotiated, Role};
+use crate::text::Text;
+use crate::utf8::Utf8Validator;
+
+/// Events queued before [`Connection::receive`] stops parsing and keeps the rest of the input
+/// for later [`Connection::poll_event`] calls: bounds memory whatever one read holds.
+const MAX_QUEUED_EVENTS: usize = 64;
+
+/// A WebSocket connection after the opening handshake, as a state machine without IO.
+///
+/// Feed it the bytes read from the transport with [`receive`](Self::receive) (and
+/// [`receive_eof`](Self::receive_eof) at end of stream), take [`Event`]s with
+/// [`poll_event`](Self::poll_event), ask it to send with the `send_*` methods, and write what
+/// [`pending_output`](Self::pending_output) shows, then [`consume_output`](Self::consume_output)
+/// what was written. After every call that feeds input or asks to send, drain `poll_event`
+/// until `None` and write `pending_output` before waiting for the transport again.
+///
+/// ```
+/// use wsmachine::{Config, Connection, Event, FixedMask, Negotiated, Role};
+///
+/// let mut server = Connection::new(Role::Server, Negotiated::default(), Config::default());
+/// // RFC 6455 §5.7: a masked "Hello" from a client.
+/// server.receive(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+/// assert_eq!(server.poll_event(), Some(Event::Text("Hello".into())));
+/// server.send_text("Hello").unwrap();
+/// assert_eq!(server.pending_output(), b"\x81\x05Hello");
+/// server.consume_output(7);
+/// assert_eq!(server.buffered_amount(), 0);
+/// ```
+pub struct Connection {
+    role: Role,
+    config: Config,
+    negotiated: Negotiated,
+    mask_source: Option<Box<dyn MaskSource + Send>>,
+    rx: Receiver,
+    events: VecDeque<Event>,
+    /// Input received while the event queue was full, parsed as events are taken.
+    stash: Vec<u8>,
+    stash_pos: usize,
+    out: Output,
+    /// The fragmented message we are sending, if one is open.
+    sending: Option<Sending>,
+    close: CloseState,
+}
+
+struct Sending {
+    kind: MessageKind,
+    utf8: Utf8Validator,
+}
+
+#[derive(Default)]
+struct CloseState {
+    /// Our Close frame is queued.
+    sent: bool,
+    /// Who started closing, once somebody has.
+    initiator: Option<Initiator>,
+    /// The outcome was reported: no more events, input is ignored.
+    closed: bool,
+    /// The closing handshake completed.
+    clean: bool,
+    /// The transport's end of stream was seen.
+    eof: bool,
+}
+
+impl Connection {
+    /// A connection for `role` after a handshake that produced `negotiated`.
+    ///
+    /// A client draws its masking keys from [`OsRandom`](crate::OsRandom) (feature
+    /// `getrandom`, on by default). Without that feature a client made here has no key source
+    /// and every send fails with [`SendError::NoMaskSource`]: use
+    /// [`with_mask_source`](Self::with_mask_source). Servers never draw keys.
+    pub fn new(role: Role, negotiated: Negotiated, config: Config) -> Self {
+        let source: Option<Box<dyn MaskSource + Send>> = match role {
+            Role::Server => None,
+            #[cfg(feature = "getrandom")]
+            Role::Client => Some(Box::new(crate::mask_source::OsRandom::new())),
+            #[cfg(not(feature = "getrandom"))]
+            Role::Client => None,
+        };
+        Self::build(role, negotiated, config, source)
+    }
+
+    /// A connection whose masking keys come from `source` (used only by a client).
+    pub fn with_mask_source(
+        role: Role,
+        negotiated: Negotiated,
+        config: Config,
+        source: impl MaskSource + Send + 'static,
+    ) -> Self {
+        let source: Option<Box<dyn MaskSource + Send>> = match role {
+            Role::Client => Some(Box::new(source)),
+            Role::Server => None,
+        };
+        Self::build(role, negotiated, config, source)
+    }
+
+    fn build(
+        role: Role,
+        negotiated: Negotiated,
+        config: Config,
+        mask_source: Option<Box<dyn MaskSource + Send>>,
+    ) -> Self {
+        Self {
+            rx: Receiver::new(),
+            role,
+            config,
+            negotiated,
+            mask_source,
+            events: VecDeque::new(),
+            stash: Vec::new(),
+            stash_pos: 0,
+            out: Output::default(),
+            sending: None,
+            close: CloseState::default(),
+        }
+    }
+
+    // ---- getters ----
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What the handshake negotiated.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// The state, numbered like the browser's `readyState` (never `Connecting` here).
+    pub fn state(&self) -> ReadyState {
+        if self.close.closed {
+            ReadyState::Closed
+        } else if self.close.sent {
+            ReadyState::Closing
+        } else {
+            ReadyState::Open
+        }
+    }
+
+    /// Bytes queued and not yet handed to the transport (all frames, not only application
+    /// data as in the browser). Use it for backpressure.
+    pub fn buffered_amount(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Whether the driver should close the transport now: the connection is closed, all
+    /// output is written, and it is our turn to close.
+    ///
+    /// RFC 6455 §7.1.1: after the closing handshake the server closes the TCP connection
+    /// first, and the client waits for it (a driver should bound that wait, say a few seconds,
+    /// then close anyway). After a failure or the peer's end of stream, either side closes.
+    pub fn wants_transport_close(&self) -> bool {
+        self.close.closed
+            && self.out.is_empty()
+            && (self.role == Role::Server || !self.close.clean || self.close.eof)
+    }
+
+    // ---- input ----
+
+    /// Feeds bytes read from the transport. Never fails: a protocol violation fails the
+    /// connection (a Close frame is queued and [`Event::Closed`] reported). Input after the
+    /// peer's Close frame or after the connection closed is ignored.
+    pub fn receive(&mut self, data: &[u8]) {
+        if self.close.eof || self.close.closed || data.is_empty() {
+            return;
+        }
+        if self.stash_pos < self.stash.len() {
+            // Earlier input is still waiting: keep the order.
+            self.stash.extend_from_slice(data);
+            if self.events.is_empty() {
+                self.process_stash();
+            }
+            return;
+        }
+        let used = self.process(data);
+        if used < data.len() && !self.close.closed {
+            self.stash.clear();
+            self.stash_pos = 0;
+            self.stash.extend_from_slice(&data[used..]);
+        }
+    }
+
+    /// The transport reached end of stream (TCP FIN, HTTP/2 END_STREAM). Idempotent. Without
+    /// a completed closing handshake the outcome is 1006, not clean; events already produced,
+    /// and any input received before, are still delivered first.
+    pub fn receive_eof(&mut self) {
+        if self.close.eof {
+            return;
+        }
+        self.close.eof = true;
+        self.finish_if_eof();
+    }
+
+    // ---- pollers ----
+
+    /// The next event, if any. [`Event::Closed`] is the last one.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            self.process_stash();
+        }
+        self.events.pop_front()
+    }
+
+    /// The next bytes to write to the transport (empty when there is nothing to write). Peek
+    /// only: call [`consume_output`](Self::consume_output) with how many were written.
+    #[must_use]
+    pub fn pending_output(&self) -> &[u8] {
+        self.out.pending()
+    }
+
+    /// Fills `dst` with all queued output, for a vectored write; returns how many slices were
+    /// used. Consume what was written with [`consume_output`](Self::consume_output).
+    #[cfg(feature = "std")]
+    #[must_use]
+    pub fn pending_output_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        self.out.pending_vectored(dst)
+    }
+
+    /// Marks `n` bytes of output as written. `n` may span several
+    /// [`pending_output`](Self::pending_output) pieces; more than
+    /// [`buffered_amount`](Self::buffered_amount) is clamped to it.
+    pub fn consume_output(&mut self, n: usize) {
+        self.out.consume(n);
+    }
+
+    // ---- mutators ----
+
+    /// Sends a whole text message.
+    pub fn send_text<'a>(&mut self, text: impl Into<TextPayload<'a>>) -> Result<(), SendError> {
+        self.send_message(OpCode::Text, text.into().0)
+    }
+
+    /// Sends a whole binary message. A server queues a large [`Bytes`] payload without
+    /// copying it.
+    pub fn send_binary<'a>(&mut self, data: impl Into<Payload<'a>>) -> Result<(), SendError> {
+        self.send_message(OpCode::Binary, data.into())
+    }
+
+    /// Sends one fragment of a message (RFC 6455 §5.4). The first fragment opens a message of
+    /// `kind`; later ones must give the same `kind`; `fin` ends it. Control frames may be sent
+    /// between fragments; a whole message may not. Text fragments may split code points, but
+    /// must be valid UTF-8 as far as they go (checked; [`SendError::InvalidUtf8`] otherwise).
+    ///
+    /// ```
+    /// use wsmachine::{Config, Connection, MessageKind, Negotiated, Role};
+    /// let mut c = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    /// c.send_fragment(MessageKind::Text, "Hel", false).unwrap();
+    /// c.send_fragment(MessageKind::Text, "lo", true).unwrap();
+    /// assert_eq!(c.pending_output(), b"\x01\x03Hel\x80\x02lo"); // RFC 6455 §5.7
+    /// ```
+    pub fn send_fragment<'a>(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Payload<'a>>,
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.check_data_allowed()?;
+        let data = data.into();
+        let opcode = match &self.sending {
+            None => match kind {
+                MessageKind::Text => OpCode::Text,
+                MessageKind::Binary => OpCode::Binary,
+            },
+            Some(s) if s.kind != kind => return Err(SendError::FragmentKindMismatch),
+            Some(_) => OpCode::Continuation,
+        };
+        let mut utf8 = self.sending.as_ref().map_or_else(Utf8Validator::new, |s| s.utf8.clone());
+        if kind == MessageKind::Text {
+            utf8.feed(data.as_slice()).map_err(|_| SendError::InvalidUtf8)?;
+            if fin {
+                utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
+            }
+        }
+        self.write_frame(opcode, fin, data)?;
+        self.sending = if fin { None } else { Some(Sending { kind, utf8 }) };
+        Ok(())
+    }
+
+    /// Sends a Ping (payload at most 125 bytes). Allowed until the connection closes, also
+    /// after our Close.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, payload)
+    }
+
+    /// Sends an unsolicited Pong (payload at most 125 bytes), for example as a heartbeat.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, payload)
+    }
+
+    /// Starts the closing handshake: queues a Close frame with `code` and `reason`.
+    ///
+    /// `code` must be [sendable](CloseCode::is_sendable) and `reason` at most 123 bytes.
+    /// Afterwards no data may be sent; pings and pongs may, and incoming messages are still
+    /// delivered until the peer's Close arrives and completes the handshake.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if self.close.closed {
+            return Err(SendError::Closed);
+        }
+        if self.close.sent {
+            return Err(SendError::CloseSent);
+        }
+        close::check_sendable(code, reason)?;
+        self.write_close(code, reason.as_bytes())?;
+        self.close.initiator = Some(Initiator::Local);
+        Ok(())
+    }
+
+    /// Fails the connection now (RFC 6455 §7.1.7): queues a Close frame with `code` and
+    /// `reason` unless one was sent already, reports [`Event::Closed`] (not clean), and ignores
+    /// further input. The driver closes the transport once the output is written.
+    pub fn fail(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if self.close.closed {
+            return Err(SendError::Closed);
+        }
+        close::check_sendable(code, reason)?;
+        if !self.close.sent {
+            self.write_close(code, reason.as_bytes())?;
+        }
+        self.finish(CloseOutcome {
+            code,
+            reason: Text::from(reason),
+            clean: false,
+            initiator: Initiator::Local,
+            error: None,
+        });
+        Ok(())
+    }
+
+    // ---- internals: sending ----
+
+    fn check_data_allowed(&self) -> Result<(), SendError> {
+        if self.close.closed {
+            Err(SendError::Closed)
+        } else if self.close.sent {
+            Err(SendError::CloseSent)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn send_message(&mut self, opcode: OpCode, data: Payload<'_>) -> Result<(), SendError> {
+        self.check_data_allowed()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.write_frame(opcode, true, data)
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+        if self.close.closed {
+            return Err(SendError::Closed);
+        }
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong);
+        }
+        self.write_frame(opcode, true, payload.into())
+    }
+
+    fn write_close(&mut self, code: CloseCode, reason: &[u8]) -> Result<(), SendError> {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = if code == CloseCode::NO_STATUS {
+            0
+        } else {
+            payload[..2].copy_from_slice(&code.0.to_be_bytes());
+            payload[2..2 + reason.len()].copy_from_slice(reason);
+            2 + reason.len()
+        };
+        self.write_frame(OpCode::Close, true, payload[..len].into())?;
+        self.close.sent = true;
+        Ok(())
+    }
+
+    /// Queues one frame. Fails (queuing nothing) only if a client has no mask source.
+    fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: Payload<'_>) -> Result<(), SendError> {
+        let masking_key = match self.role {
+            Role::Server => None,
+            Role::Client => Some(self.mask_source.as_mut().ok_or(SendError::NoMaskSource)?.mask_key()),
+        };
+        let len = payload.as_slice().len();
+        let header = FrameHeader { fin, rsv: 0, opcode, masking_key, payload_len: len as u64 };
+        let mut buf = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut buf);
+        self.out.push_slice(&buf[..n]);
+        match (masking_key, payload.0) {
+            (Some(key), inner) => {
+                let data = match &inner {
+                    PayloadInner::Borrowed(b) => *b,
+                    PayloadInner::Shared(b) => &b[..],
+                };
+                extend_masked(&mut self.out.tail, data, key, 0);
+                self.out.appended(len);
+            }
+            (None, PayloadInner::Shared(bytes)) => self.out.push_shared(bytes),
+            (None, PayloadInner::Borrowed(bytes)) => self.out.push_slice(bytes),
+        }
+        Ok(())
+    }
+
+    /// Answers a Ping, replacing an automatic Pong that is queued but not started.
+    fn queue_auto_pong(&mut self, payload: &[u8]) {
+        self.out.remove_unsent_pong();
+        let at = self.out.end();
+        if self.write_frame(OpCode::Pong, true, payload.into()).is_ok() {
+            self.out.set_unsent_pong(at);
+        }
+    }
+
+    // ---- internals: closing ----
+
+    /// Fails the connection because of the peer: Close with the error's code, outcome.
+    fn fail_protocol(&mut self, error: ProtocolError) {
+        if !self.close.sent {
+            // Only a client without a mask source cannot send; it still reports the outcome.
+            let _ = self.write_close(error.close_code(), error.description().as_bytes());
+        }
+        self.finish(CloseOutcome {
+            code: error.close_code(),
+            reason: Text::from_static(error.description()),
+            clean: false,
+            initiator: Initiator::Local,
+            error: Some(error),
+        });
+    }
+
+    /// The peer's Close arrived: echo it if we had not closed, and complete the handshake.
+    fn close_received(&mut self, frame: close::CloseFrame) {
+        let initiator = match self.close.initiator {
+            Some(i) => i,
+            None => {
+                // RFC 6455 §5.5.1: reply with a Close, echoing the status code.
+                let _ = self.write_close(frame.code(), b"");
+                Initiator::Remote
+            }
+        };
+        self.close.sent = true;
+        self.close.clean = true;
+        let outcome = CloseOutcome {
+            code: frame.code(),
+            reason: Text::from(frame.reason()),
+            clean: true,
+            initiator,
+            error: None,
+        };
+        self.events.push_back(Event::Close(frame));
+        self.finish(outcome);
+    }
+
+    /// Reports the outcome (once) and releases the receive buffers.
+    fn finish(&mut self, outcome: CloseOutcome) {
+        if self.close.closed {
+            return;
+        }
+        self.close.closed = true;
+        self.sending = None;
+        self.events.push_back(Event::Closed(outcome));
+        self.rx = Receiver::new();
+        self.stash = Vec::new();
+        self.stash_pos = 0;
+    }
+
+    fn finish_if_eof(&mut self) {
+        if self.close.eof && !self.close.closed && self.stash_pos == self.stash.len() {
+            let initiator = self.close.initiator.unwrap_or(Initiator::Remote);
+            self.finish(CloseOutcome {
+                code: CloseCode::ABNORMAL,
+                reason: Text::new(),
+                clean: false,
+                initiator,
+                error: None,
+            });
+        }
+    }
+
+    // ---- internals: receiving ----
+
+    fn process_stash(&mut self) {
+        if self.stash_pos < self.stash.len() && !self.close.closed {
+            let stash = core::mem::take(&mut self.stash);
+            let used = self.process(&stash[self.stash_pos..]);
+            if !self.close.closed {
+                self.stash = stash;
+                self.stash_pos += used;
+                if self.stash_pos == self.stash.len() {
+                    self.stash.clear();
+                    self.stash_pos = 0;
+                    if self.stash.capacity() > 64 * 1024 {
+                        self.stash = Vec::new();
+                    }
+                }
+            }
+        }
+        self.finish_if_eof();
+    }
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state())
+            .field("buffered_amount", &self.buffered_amount())
+            .field("queued_events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,202 @@
+//! What a [`Connection`](crate::Connection) reports and accepts: events, the close outcome,
+//! the ready state, and payloads to send.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use crate::close::CloseCode;
+use crate::error::ProtocolError;
+use crate::text::Text;
+
+/// Something that happened on the connection, in order. Owned and zero-copy: payloads are
+/// [`Bytes`] that share the connection's receive buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A whole text message (UTF-8 checked).
+    Text(Text),
+    /// A whole binary message.
+    Binary(Bytes),
+    /// Streaming mode: the next piece of a text message. Pieces end on code-point boundaries
+    /// (an unfinished code point is held back for the next piece), so each is valid UTF-8.
+    TextChunk {
+        /// The piece.
+        text: Text,
+        /// Whether this is the last piece of the message.
+        fin: bool,
+    },
+    /// Streaming mode: the next piece of a binary message.
+    BinaryChunk {
+        /// The piece.
+        data: Bytes,
+        /// Whether this is the last piece of the message.
+        fin: bool,
+    },
+    /// A Ping arrived (at most 125 bytes). With [`Config::auto_pong`](crate::Config), the Pong
+    /// is already queued.
+    Ping(Bytes),
+    /// A Pong arrived, solicited or not.
+    Pong(Bytes),
+    /// The peer's Close frame. Our reply, if we had not closed first, is already queued; the
+    /// [`Event::Closed`] outcome follows.
+    Close(crate::close::CloseFrame),
+    /// The connection is over: the last event, reported exactly once.
+    Closed(CloseOutcome),
+}
+
+/// Who started the end of the connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Initiator {
+    /// We did: [`close`](crate::Connection::close), [`fail`](crate::Connection::fail), or a
+    /// protocol error by the peer that made us fail the connection.
+    Local,
+    /// The peer did: its Close frame, or the transport ended.
+    Remote,
+}
+
+/// How the connection ended, like the browser's `CloseEvent`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CloseOutcome {
+    /// The code: the peer's (1005 if its Close was empty) after a closing handshake, the one
+    /// we sent when we failed the connection, or 1006 when the transport ended without a
+    /// closing handshake.
+    pub code: CloseCode,
+    /// The reason that went with `code`.
+    pub reason: Text,
+    /// Whether the closing handshake completed (both Close frames exchanged).
+    pub clean: bool,
+    /// Who started it.
+    pub initiator: Initiator,
+    /// The peer's protocol violation, when that is why we failed the connection.
+    pub error: Option<ProtocolError>,
+}
+
+/// The connection's state, numbered like the browser's `WebSocket.readyState`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReadyState {
+    /// 0: the opening handshake is in progress. A [`Connection`](crate::Connection) exists only
+    /// after the handshake, so it never reports this; drivers use it for the handshake phase.
+    Connecting = 0,
+    /// 1: messages flow both ways.
+    Open = 1,
+    /// 2: we sent a Close frame and wait for the peer's.
+    Closing = 2,
+    /// 3: the closing handshake is complete, or the connection failed or lost its transport.
+    Closed = 3,
+}
+
+impl ReadyState {
+    /// The browser's numeric `readyState`.
+    pub const fn as_u16(self) -> u16 {
+        self as u16
+    }
+}
+
+/// The kind of a data message.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text (opcode 0x1).
+    Text,
+    /// Binary data (opcode 0x2).
+    Binary,
+}
+
+/// A payload to send: borrowed (copied into the output queue) or shared [`Bytes`] (a server
+/// queues large ones without copying).
+#[derive(Clone, Debug)]
+pub struct Payload<'a>(pub(crate) PayloadInner<'a>);
+
+#[derive(Clone, Debug)]
+pub(crate) enum PayloadInner<'a> {
+    Borrowed(&'a [u8]),
+    Shared(Bytes),
+}
+
+impl Payload<'_> {
+    /// The payload bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.0 {
+            PayloadInner::Borrowed(b) => b,
+            PayloadInner::Shared(b) => b,
+        }
+    }
+}
+
+impl<'a> From<&'a [u8]> for Payload<'a> {
+    fn from(b: &'a [u8]) -> Self {
+        Self(PayloadInner::Borrowed(b))
+    }
+}
+impl<'a, const N: usize> From<&'a [u8; N]> for Payload<'a> {
+    fn from(b: &'a [u8; N]) -> Self {
+        Self(PayloadInner::Borrowed(b))
+    }
+}
+impl<'a> From<&'a Vec<u8>> for Payload<'a> {
+    fn from(b: &'a Vec<u8>) -> Self {
+        Self(PayloadInner::Borrowed(b))
+    }
+}
+impl<'a> From<&'a str> for Payload<'a> {
+    fn from(s: &'a str) -> Self {
+        Self(PayloadInner::Borrowed(s.as_bytes()))
+    }
+}
+impl From<Vec<u8>> for Payload<'_> {
+    fn from(b: Vec<u8>) -> Self {
+        Self(PayloadInner::Shared(b.into()))
+    }
+}
+impl From<Bytes> for Payload<'_> {
+    fn from(b: Bytes) -> Self {
+        Self(PayloadInner::Shared(b))
+    }
+}
+impl<'a> From<&'a Bytes> for Payload<'a> {
+    fn from(b: &'a Bytes) -> Self {
+        Self(PayloadInner::Shared(b.clone()))
+    }
+}
+impl From<Text> for Payload<'_> {
+    fn from(t: Text) -> Self {
+        Self(PayloadInner::Shared(t.into_bytes()))
+    }
+}
+impl<'a> From<&'a Text> for Payload<'a> {
+    fn from(t: &'a Text) -> Self {
+        Self(PayloadInner::Shared(t.as_bytes().clone()))
+    }
+}
+
+/// A text payload to send: only types that are UTF-8 by construction convert into it.
+#[derive(Clone, Debug)]
+pub struct TextPayload<'a>(pub(crate) Payload<'a>);
+
+impl<'a> From<&'a str> for TextPayload<'a> {
+    fn from(s: &'a str) -> Self {
+        Self(s.into())
+    }
+}
+impl<'a> From<&'a String> for TextPayload<'a> {
+    fn from(s: &'a String) -> Self {
+        Self(s.as_str().into())
+    }
+}
+impl From<String> for TextPayload<'_> {
+    fn from(s: String) -> Self {
+        Self(Payload(PayloadInner::Shared(s.into())))
+    }
+}
+impl From<Text> for TextPayload<'_> {
+    fn from(t: Text) -> Self {
+        Self(t.into())
+    }
+}
+impl<'a> From<&'a Text> for TextPayload<'a> {
+    fn from(t: &'a Text) -> Self {
+        Self(t.into())
+    }
+}

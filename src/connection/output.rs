@@ -1,0 +1,132 @@
+//! The output queue: every byte the connection wants written, in order.
+//!
+//! Small frames are appended to one contiguous buffer (`tail`); a large shared payload on an
+//! unmasked (server) connection is queued as its own `Bytes`, without copying, after the
+//! buffer is frozen in front of it. The driver peeks the front with `pending` (or all of it,
+//! vectored) and consumes what it wrote.
+
+use alloc::collections::VecDeque;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Payloads at least this long are queued by reference (server role) instead of copied.
+pub(crate) const ZERO_COPY_MIN: usize = 4096;
+
+/// A buffer this large is released when the queue empties, so a connection that once sent a
+/// big message does not keep the memory while idle.
+const SHRINK_ABOVE: usize = 64 * 1024;
+
+#[derive(Default)]
+pub(crate) struct Output {
+    /// Frozen pieces, written before `tail`.
+    chunks: VecDeque<Bytes>,
+    /// The growing end of the queue.
+    pub(crate) tail: BytesMut,
+    /// The stream offset of `tail[0]` (bytes queued before it, written or not).
+    tail_start: u64,
+    /// Bytes queued and not yet consumed.
+    len: usize,
+    /// The stream offset and length of an automatic Pong not yet started, which a later Ping
+    /// replaces (RFC 6455 §5.5.3).
+    unsent_pong: Option<(u64, usize)>,
+}
+
+impl Output {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The stream offset where the next queued byte goes.
+    pub(crate) fn end(&self) -> u64 {
+        self.tail_start + self.tail.len() as u64
+    }
+
+    /// Records bytes appended to `tail` directly.
+    pub(crate) fn appended(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    pub(crate) fn push_slice(&mut self, data: &[u8]) {
+        self.tail.extend_from_slice(data);
+        self.len += data.len();
+    }
+
+    /// Queues `data` by reference if it is large, else copies it.
+    pub(crate) fn push_shared(&mut self, data: Bytes) {
+        if data.len() < ZERO_COPY_MIN {
+            return self.push_slice(&data);
+        }
+        if !self.tail.is_empty() {
+            let frozen = self.tail.split().freeze();
+            self.tail_start += frozen.len() as u64;
+            self.chunks.push_back(frozen);
+        }
+        self.tail_start += data.len() as u64;
+        self.len += data.len();
+        self.chunks.push_back(data);
+    }
+
+    /// Takes out the automatic Pong queued earlier, if none of it was written yet.
+    pub(crate) fn remove_unsent_pong(&mut self) {
+        if let Some((at, n)) = self.unsent_pong.take() {
+            if at >= self.tail_start {
+                let start = (at - self.tail_start) as usize;
+                let end = start + n;
+                let tail_len = self.tail.len();
+                self.tail.copy_within(end..tail_len, start);
+                self.tail.truncate(tail_len - n);
+                self.len -= n;
+            }
+        }
+    }
+
+    pub(crate) fn set_unsent_pong(&mut self, at: u64) {
+        self.unsent_pong = Some((at, (self.end() - at) as usize));
+    }
+
+    /// The next contiguous bytes to write.
+    pub(crate) fn pending(&self) -> &[u8] {
+        match self.chunks.front() {
+            Some(chunk) => chunk,
+            None => &self.tail,
+        }
+    }
+
+    #[cfg(feature = "std")]
+    pub(crate) fn pending_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        let pieces = self.chunks.iter().map(|c| &c[..]).chain(core::iter::once(&self.tail[..]));
+        let mut n = 0;
+        for (slot, piece) in dst.iter_mut().zip(pieces.filter(|p| !p.is_empty())) {
+            *slot = std::io::IoSlice::new(piece);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops the first `n` bytes (clamped to what is queued).
+    pub(crate) fn consume(&mut self, n: usize) {
+        let mut n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            if let Some(front) = self.chunks.front_mut() {
+                let k = n.min(front.len());
+                front.advance(k);
+                n -= k;
+                if front.is_empty() {
+                    self.chunks.pop_front();
+                }
+            } else {
+                self.tail.advance(n);
+                self.tail_start += n as u64;
+                n = 0;
+            }
+        }
+        if self.len == 0 && self.tail.capacity() > SHRINK_ABOVE {
+            self.tail = BytesMut::new();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The receive path: headers, payload copy-and-unmask, message assembly, policy checks.
+
+use bytes::BytesMut;
+
+use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
+use crate::close::CloseFrame;
+use crate::error::ProtocolError;
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, extend_masked};
+use crate::negotiated::Role;
+use crate::text::Text;
+use crate::utf8::Utf8Validator;
+
+/// Space reserved up front for a data frame, at most: a peer must send bytes, not just claim
+/// a length, to make the buffer grow further.
+const INITIAL_RESERVE: usize = 64 * 1024;
+
+/// Receive-side state. Holds no heap memory until data arrives.
+pub(super) struct Receiver {
+    /// A header split across reads.
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    /// The frame whose payload is arriving.
+    frame: Option<FrameState>,
+    /// The data message in progress and its size so far.
+    message: Option<MessageKind>,
+    message_len: u64,
+    utf8: Utf8Validator,
+    /// The data message being assembled; whole messages are split off it as `Bytes`.
+    data: BytesMut,
+    /// The control frame payload being assembled.
+    control: BytesMut,
+}
+
+#[derive(Copy, Clone)]
+struct FrameState {
+    opcode: OpCode,
+    fin: bool,
+    remaining: u64,
+    masking_key: Option<[u8; 4]>,
+    phase: usize,
+}
+
+impl Receiver {
+    pub(super) fn new() -> Self {
+        Self {
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            frame: None,
+            message: None,
+            message_len: 0,
+            utf8: Utf8Validator::new(),
+            data: BytesMut::new(),
+            control: BytesMut::new(),
+        }
+    }
+}
+
+impl Connection {
+    /// Parses `input` until it is used up, the event queue is full, or the connection closes.
+    /// Returns how many bytes were used (all of them once the connection is closed).
+    pub(super) fn process(&mut self, input: &[u8]) -> usize {
+        let mut pos = 0;
+        while !self.close.closed && self.events.len() < MAX_QUEUED_EVENTS {
+            let mut frame = match self.rx.frame {
+                Some(frame) => frame,
+                None => match self.read_header(&input[pos..]) {
+                    Ok(Some((header, used))) => {
+                        pos += used;
+                        match self.start_frame(&header) {
+                            Ok(frame) => frame,
+                            Err(e) => {
+                                self.fail_protocol(e);
+                                break;
+                            }
+                        }
+                    }
+                    Ok(None) => return input.len(),
+                    Err(e) => {
+                        self.fail_protocol(e);
+                        break;
+                    }
+                },
+            };
+            let take = (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+            if take > 0 {
+                if let Err(e) = self.payload(&mut frame, &input[pos..pos + take]) {
+                    self.fail_protocol(e);
+                    break;
+                }
+                pos += take;
+            }
+            if frame.remaining > 0 {
+                // Input used up inside the payload.
+                self.rx.frame = Some(frame);
+                if self.config.streaming && !frame.opcode.is_control() {
+                    self.emit_chunk(false);
+                }
+                return input.len();
+            }
+            self.rx.frame = None;
+            if let Err(e) = self.end_frame(&frame) {
+                self.fail_protocol(e);
+                break;
+            }
+        }
+        if self.close.closed { input.len() } else { pos }
+    }
+
+    /// Reads a header from the stash and `input`. `Ok(None)`: all of `input` went into the
+    /// stash and more is needed.
+    fn read_header(&mut self, input: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+        let allow = self.config.allow_non_minimal_length;
+        if self.rx.header_len == 0 {
+            // Fast path: the whole header is in this read.
+            return match FrameHeader::decode_with(input, allow)? {
+                Status::Complete(done) => Ok(Some(done)),
+                Status::Partial => {
+                    self.rx.header[..input.len()].copy_from_slice(input);
+                    self.rx.header_len = input.len();
+                    Ok(None)
+                }
+            };
+        }
+        let have = self.rx.header_len;
+        let add = input.len().min(MAX_HEADER_LEN - have);
+        self.rx.header[have..have + add].copy_from_slice(&input[..add]);
+        match FrameHeader::decode_with(&self.rx.header[..have + add], allow)? {
+            Status::Complete((header, used)) => {
+                self.rx.header_len = 0;
+                Ok(Some((header, used - have)))
+            }
+            Status::Partial => {
+                self.rx.header_len = have + add;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Checks a header against the policy table and sets up its frame.
+    fn start_frame(&mut self, h: &FrameHeader) -> Result<FrameState, ProtocolError> {
+        // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them.
+        if h.rsv != 0 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        // RFC 6455 §5.1: clients mask, servers do not.
+        match (self.role, h.masking_key.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        if h.opcode.is_control() {
+            // RFC 6455 §5.5: control frames are at most 125 bytes and never fragmented.
+            if !h.fin {
+                return Err(ProtocolError::FragmentedControlFrame);
+            }
+            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                return Err(ProtocolError::ControlFrameTooLong);
+            }
+            if self.rx.control.capacity() < MAX_CONTROL_PAYLOAD {
+                self.rx.control.reserve(4 * MAX_CONTROL_PAYLOAD);
+            }
+        } else {
+            // RFC 6455 §5.4: fragments of one message are not interleaved with another.
+            match (h.opcode, self.rx.message) {
+                (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+                (OpCode::Text | OpCode::Binary, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+                _ => {}
+            }
+            // Limits are checked against the declared length, before any payload is kept.
+            if h.payload_len > self.config.max_frame_size as u64 {
+                return Err(ProtocolError::FrameTooLarge);
+            }
+            if self.rx.message_len + h.payload_len > self.config.max_message_size as u64 {
+                return Err(ProtocolError::MessageTooLarge);
+            }
+            match h.opcode {
+                OpCode::Text => self.rx.message = Some(MessageKind::Text),
+                OpCode::Binary => self.rx.message = Some(MessageKind::Binary),
+                _ => {}
+            }
+            if !self.config.streaming {
+                self.rx.data.reserve((h.payload_len as usize).min(INITIAL_RESERVE));
+            }
+        }
+        Ok(FrameState {
+            opcode: h.opcode,
+            fin: h.fin,
+            remaining: h.payload_len,
+            masking_key: h.masking_key,
+            phase: 0,
+        })
+    }
+
+    /// Copies (and unmasks) the next part of the payload; checks text as it arrives.
+    fn payload(&mut self, frame: &mut FrameState, bytes: &[u8]) -> Result<(), ProtocolError> {
+        frame.remaining -= bytes.len() as u64;
+        let buf = if frame.opcode.is_control() { &mut self.rx.control } else { &mut self.rx.data };
+        let start = buf.len();
+        match frame.masking_key {
+            Some(key) => frame.phase = extend_masked(buf, bytes, key, frame.phase),
+            None => buf.extend_from_slice(bytes),
+        }
+        if !frame.opcode.is_control() {
+            self.rx.message_len += bytes.len() as u64;
+            if self.rx.message == Some(MessageKind::Text) {
+                // RFC 6455 §8.1 / Autobahn 6.4: fail as soon as the bytes prove invalid UTF-8.
+                self.rx.utf8.feed(&self.rx.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame's payload is complete.
+    fn end_frame(&mut self, frame: &FrameState) -> Result<(), ProtocolError> {
+        match frame.opcode {
+            OpCode::Continuation | OpCode::Text | OpCode::Binary => {
+                if !frame.fin {
+                    if self.config.streaming {
+                        self.emit_chunk(false);
+                    }
+                    return Ok(());
+                }
+                let kind = self.rx.message.take().unwrap_or(MessageKind::Binary);
+                self.rx.message_len = 0;
+                if kind == MessageKind::Text {
+                    self.rx.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                if self.config.streaming {
+                    self.emit_last_chunk(kind);
+                } else {
+                    let data = self.rx.data.split().freeze();
+                    self.events.push_back(match kind {
+                        MessageKind::Text => Event::Text(Text::from_validated(data)),
+                        MessageKind::Binary => Event::Binary(data),
+                    });
+                }
+            }
+            OpCode::Ping => {
+                let payload = self.rx.control.split().freeze();
+                if self.config.auto_pong {
+                    self.queue_auto_pong(&payload);
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            OpCode::Pong => {
+                let payload = self.rx.control.split().freeze();
+                self.events.push_back(Event::Pong(payload));
+            }
+            OpCode::Close => {
+                let payload = self.rx.control.split().freeze();
+                let frame = CloseFrame::parse(payload)?;
+                self.close_received(frame);
+            }
+        }
+        Ok(())
+    }
+
+    /// Streaming mode: delivers what has arrived of the current message, holding back an
+    /// unfinished code point of text.
+    fn emit_chunk(&mut self, fin: bool) {
+        let Some(kind) = self.rx.message else { return };
+        let hold = if kind == MessageKind::Text { self.rx.utf8.pending_len() } else { 0 };
+        let n = self.rx.data.len() - hold;
+        if n == 0 && !fin {
+            return;
+        }
+        let data = self.rx.data.split_to(n).freeze();
+        self.events.push_back(match kind {
+            MessageKind::Text => Event::TextChunk { text: Text::from_validated(data), fin },
+            MessageKind::Binary => Event::BinaryChunk { data, fin },
+        });
+    }
+
+    fn emit_last_chunk(&mut self, kind: MessageKind) {
+        self.rx.message = Some(kind);
+        self.emit_chunk(true);
+        self.rx.message = None;
+    }
+}

@@ -1,0 +1,194 @@
+//! An incremental UTF-8 validator that fails as early as the bytes allow.
+//!
+//! RFC 6455 §8.1 lets an endpoint fail a connection as soon as text stops being valid UTF-8;
+//! Autobahn's 6.4.x cases check that we do, inside one frame and across fragments. The
+//! validator is fed any split of the text and keeps at most 3 bytes of an unfinished code
+//! point between calls.
+
+use core::fmt;
+
+/// The bytes fed so far cannot be the start of valid UTF-8.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Utf8Error;
+
+impl fmt::Display for Utf8Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid UTF-8")
+    }
+}
+
+impl core::error::Error for Utf8Error {}
+
+/// Validates UTF-8 fed in pieces.
+///
+/// [`feed`](Self::feed) fails as soon as the bytes seen so far cannot be the start of valid
+/// UTF-8 — an overlong form, a surrogate or a value over U+10FFFF is rejected at the first byte
+/// that proves it, not at the end of the message. [`finish`](Self::finish) fails if the text ends
+/// inside a code point.
+///
+/// ```
+/// use wsmachine::utf8::Utf8Validator;
+/// let mut v = Utf8Validator::new();
+/// let euro = "€".as_bytes(); // e2 82 ac
+/// v.feed(&euro[..1]).unwrap();
+/// v.feed(&euro[1..]).unwrap();
+/// v.finish().unwrap();
+///
+/// // 0xED 0xA0 starts a UTF-16 surrogate: rejected two bytes in.
+/// let mut v = Utf8Validator::new();
+/// v.feed(b"\xed").unwrap();
+/// assert!(v.feed(b"\xa0").is_err());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Utf8Validator {
+    /// The bytes of an unfinished code point at the end of the input so far.
+    partial: [u8; 4],
+    partial_len: u8,
+}
+
+impl Utf8Validator {
+    /// A validator at the start of a text.
+    pub const fn new() -> Self {
+        Self { partial: [0; 4], partial_len: 0 }
+    }
+
+    /// Feeds the next bytes of the text.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), Utf8Error> {
+        if self.partial_len > 0 {
+            let have = usize::from(self.partial_len);
+            let need = sequence_len(self.partial[0]) - have;
+            let take = need.min(bytes.len());
+            self.partial[have..have + take].copy_from_slice(&bytes[..take]);
+            let filled = have + take;
+            match from_utf8(&self.partial[..filled]) {
+                Ok(()) => self.partial_len = 0,
+                Err(None) => {
+                    // Still a valid prefix; `take < need`, so `bytes` is used up.
+                    self.partial_len = filled as u8;
+                    return Ok(());
+                }
+                Err(Some(())) => return Err(Utf8Error),
+            }
+            bytes = &bytes[take..];
+        }
+        match validate_prefix(bytes) {
+            Ok(valid_up_to) => {
+                let tail = &bytes[valid_up_to..];
+                self.partial[..tail.len()].copy_from_slice(tail);
+                self.partial_len = tail.len() as u8;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends the text: fails if it stopped inside a code point. Resets the validator.
+    pub fn finish(&mut self) -> Result<(), Utf8Error> {
+        let complete = self.partial_len == 0;
+        self.reset();
+        if complete { Ok(()) } else { Err(Utf8Error) }
+    }
+
+    /// How many bytes at the end of the input so far belong to an unfinished code point (0–3).
+    pub fn pending_len(&self) -> usize {
+        usize::from(self.partial_len)
+    }
+
+    /// Forgets all input: ready for a new text.
+    pub fn reset(&mut self) {
+        self.partial_len = 0;
+    }
+}
+
+/// Validates `bytes`, allowing an unfinished (but so far valid) code point at the end.
+/// Returns how many bytes form complete code points.
+fn validate_prefix(bytes: &[u8]) -> Result<usize, Utf8Error> {
+    match core::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes.len()),
+        // `error_len() == None` means "unexpected end of input": the standard library checks
+        // each continuation byte's allowed range as it goes, so a `None` here is always a valid
+        // prefix of some code point.
+        Err(e) if e.error_len().is_none() => Ok(e.valid_up_to()),
+        Err(_) => Err(Utf8Error),
+    }
+}
+
+/// `Err(None)`: a valid but unfinished prefix; `Err(Some(()))`: invalid.
+fn from_utf8(bytes: &[u8]) -> Result<(), Option<()>> {
+    match core::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.error_len().map(|_| ())),
+    }
+}
+
+/// The length of the sequence a lead byte starts (only called on a stored valid lead byte).
+fn sequence_len(lead: u8) -> usize {
+    match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_all(chunks: &[&[u8]]) -> Result<(), Utf8Error> {
+        let mut v = Utf8Validator::new();
+        for c in chunks {
+            v.feed(c)?;
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn table() {
+        // (input, valid as a whole?, index of the first byte at which it fails fast)
+        let cases: &[(&[u8], bool, Option<usize>)] = &[
+            (b"", true, None),
+            (b"hello", true, None),
+            ("κόσμε".as_bytes(), true, None),
+            ("𝄞€ñ".as_bytes(), true, None),
+            (b"\xf4\x8f\xbf\xbf", true, None),      // U+10FFFF
+            (b"\xf4\x90", false, Some(1)),          // over U+10FFFF
+            (b"\xed\xa0\x80", false, Some(1)),      // surrogate
+            (b"\xe0\x80\xaf", false, Some(1)),      // overlong
+            (b"\xc0\xaf", false, Some(0)),          // overlong lead
+            (b"\xff", false, Some(0)),
+            (b"abc\x80", false, Some(3)),           // lone continuation
+            (b"\xce\xba\xe1\xbd", false, None),     // truncated at the end: fails at finish
+            (b"\xf0\x9f\x98", false, None),
+        ];
+        for &(input, valid, fail_at) in cases {
+            assert_eq!(feed_all(&[input]).is_ok(), valid, "{input:x?}");
+            assert_eq!(core::str::from_utf8(input).is_ok(), valid, "{input:x?}");
+            // Byte at a time: the first failing `feed` is at the expected index.
+            let mut v = Utf8Validator::new();
+            let first_err = input.iter().position(|b| v.feed(&[*b]).is_err());
+            assert_eq!(first_err, fail_at, "{input:x?}");
+        }
+    }
+
+    #[test]
+    fn every_split_of_valid_text_is_accepted() {
+        let s = "a€𝄞ñ\u{10FFFF}z".as_bytes();
+        for i in 0..=s.len() {
+            for j in i..=s.len() {
+                feed_all(&[&s[..i], &s[i..j], &s[j..]]).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn pending_len_counts_the_unfinished_code_point() {
+        let mut v = Utf8Validator::new();
+        v.feed(b"ab\xf0\x9f").unwrap();
+        assert_eq!(v.pending_len(), 2);
+        v.feed(b"\x98").unwrap();
+        assert_eq!(v.pending_len(), 3);
+        v.feed(b"\x80").unwrap();
+        assert_eq!(v.pending_len(), 0);
+        v.finish().unwrap();
+    }
+}
