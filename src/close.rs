@@ -117,12 +117,18 @@ impl CloseFrame {
     /// most 123 bytes.
     pub fn new(code: CloseCode, reason: &str) -> Result<Self, SendError> {
         check_sendable(code, reason)?;
-        Ok(Self { code, reason: Text::from(reason) })
+        Ok(Self {
+            code,
+            reason: Text::from(reason),
+        })
     }
 
     /// The frame for an empty Close payload (code 1005, no reason).
     pub const fn empty() -> Self {
-        Self { code: CloseCode::NO_STATUS, reason: Text::new() }
+        Self {
+            code: CloseCode::NO_STATUS,
+            reason: Text::new(),
+        }
     }
 
     /// Parses a received Close payload (already unmasked), with every RFC 6455 check:
@@ -156,7 +162,11 @@ impl CloseFrame {
 
     /// The length of the encoded payload.
     pub fn encoded_len(&self) -> usize {
-        if self.code == CloseCode::NO_STATUS { 0 } else { 2 + self.reason.len() }
+        if self.code == CloseCode::NO_STATUS {
+            0
+        } else {
+            2 + self.reason.len()
+        }
     }
 
     /// Appends the payload bytes (code then reason; nothing for 1005).
@@ -188,11 +198,33 @@ mod tests {
     fn code_classification() {
         // (code, valid on the wire)
         let table: &[(u16, bool)] = &[
-            (0, false), (999, false), (1000, true), (1001, true), (1002, true), (1003, true),
-            (1004, false), (1005, false), (1006, false), (1007, true), (1008, true),
-            (1009, true), (1010, true), (1011, true), (1012, true), (1013, true), (1014, true),
-            (1015, false), (1016, false), (1100, false), (2000, false), (2999, false),
-            (3000, true), (3999, true), (4000, true), (4999, true), (5000, false),
+            (0, false),
+            (999, false),
+            (1000, true),
+            (1001, true),
+            (1002, true),
+            (1003, true),
+            (1004, false),
+            (1005, false),
+            (1006, false),
+            (1007, true),
+            (1008, true),
+            (1009, true),
+            (1010, true),
+            (1011, true),
+            (1012, true),
+            (1013, true),
+            (1014, true),
+            (1015, false),
+            (1016, false),
+            (1100, false),
+            (2000, false),
+            (2999, false),
+            (3000, true),
+            (3999, true),
+            (4000, true),
+            (4999, true),
+            (5000, false),
             (65535, false),
         ];
         for &(code, valid) in table {
@@ -233,18 +265,34 @@ mod tests {
             (b"\x03\xe8\xce\xba\xe1", ProtocolError::InvalidUtf8),
         ];
         for &(payload, err) in bad {
-            assert_eq!(CloseFrame::parse(Bytes::copy_from_slice(payload)), Err(err), "{payload:x?}");
+            assert_eq!(
+                CloseFrame::parse(Bytes::copy_from_slice(payload)),
+                Err(err),
+                "{payload:x?}"
+            );
         }
     }
 
     #[test]
     fn sending_checks() {
         assert!(CloseFrame::new(CloseCode::NORMAL, "").is_ok());
-        assert_eq!(CloseFrame::new(CloseCode::NO_STATUS, ""), Err(SendError::InvalidCloseCode));
-        assert_eq!(CloseFrame::new(CloseCode(1006), ""), Err(SendError::InvalidCloseCode));
-        assert_eq!(CloseFrame::new(CloseCode(2000), ""), Err(SendError::InvalidCloseCode));
+        assert_eq!(
+            CloseFrame::new(CloseCode::NO_STATUS, ""),
+            Err(SendError::InvalidCloseCode)
+        );
+        assert_eq!(
+            CloseFrame::new(CloseCode(1006), ""),
+            Err(SendError::InvalidCloseCode)
+        );
+        assert_eq!(
+            CloseFrame::new(CloseCode(2000), ""),
+            Err(SendError::InvalidCloseCode)
+        );
         let long = "x".repeat(124);
-        assert_eq!(CloseFrame::new(CloseCode::NORMAL, &long), Err(SendError::CloseReasonTooLong));
+        assert_eq!(
+            CloseFrame::new(CloseCode::NORMAL, &long),
+            Err(SendError::CloseReasonTooLong)
+        );
         assert!(CloseFrame::new(CloseCode::NORMAL, &long[..123]).is_ok());
     }
 }

@@ -10,8 +10,8 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
 use event::PayloadInner;
+pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
 use output::Output;
 use receive::Receiver;
 
@@ -293,15 +293,23 @@ impl Connection {
             Some(s) if s.kind != kind => return Err(SendError::FragmentKindMismatch),
             Some(_) => OpCode::Continuation,
         };
-        let mut utf8 = self.sending.as_ref().map_or_else(Utf8Validator::new, |s| s.utf8.clone());
+        let mut utf8 = self
+            .sending
+            .as_ref()
+            .map_or_else(Utf8Validator::new, |s| s.utf8.clone());
         if kind == MessageKind::Text {
-            utf8.feed(data.as_slice()).map_err(|_| SendError::InvalidUtf8)?;
+            utf8.feed(data.as_slice())
+                .map_err(|_| SendError::InvalidUtf8)?;
             if fin {
                 utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
             }
         }
         self.write_frame(opcode, fin, data)?;
-        self.sending = if fin { None } else { Some(Sending { kind, utf8 }) };
+        self.sending = if fin {
+            None
+        } else {
+            Some(Sending { kind, utf8 })
+        };
         Ok(())
     }
 
@@ -400,13 +408,29 @@ impl Connection {
     }
 
     /// Queues one frame. Fails (queuing nothing) only if a client has no mask source.
-    fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: Payload<'_>) -> Result<(), SendError> {
+    fn write_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: Payload<'_>,
+    ) -> Result<(), SendError> {
         let masking_key = match self.role {
             Role::Server => None,
-            Role::Client => Some(self.mask_source.as_mut().ok_or(SendError::NoMaskSource)?.mask_key()),
+            Role::Client => Some(
+                self.mask_source
+                    .as_mut()
+                    .ok_or(SendError::NoMaskSource)?
+                    .mask_key(),
+            ),
         };
         let len = payload.as_slice().len();
-        let header = FrameHeader { fin, rsv: 0, opcode, masking_key, payload_len: len as u64 };
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            masking_key,
+            payload_len: len as u64,
+        };
         let mut buf = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut buf);
         self.out.push_slice(&buf[..n]);

@@ -16,8 +16,8 @@
 
 mod mask;
 
-pub use mask::{apply_mask, apply_mask_reference};
 pub(crate) use mask::extend_masked;
+pub use mask::{apply_mask, apply_mask_reference};
 
 use crate::error::ProtocolError;
 
@@ -130,13 +130,19 @@ impl FrameHeader {
         buf: &[u8],
         allow_non_minimal_length: bool,
     ) -> Result<Status<(Self, usize)>, ProtocolError> {
-        let Some(&b0) = buf.first() else { return Ok(Status::Partial) };
+        let Some(&b0) = buf.first() else {
+            return Ok(Status::Partial);
+        };
         let opcode = OpCode::from_u8(b0 & 0x0F).ok_or(ProtocolError::ReservedOpcode)?;
-        let Some(&b1) = buf.get(1) else { return Ok(Status::Partial) };
+        let Some(&b1) = buf.get(1) else {
+            return Ok(Status::Partial);
+        };
         let masked = b1 & 0x80 != 0;
         let (payload_len, mut used) = match b1 & 0x7F {
             126 => {
-                let Some(ext) = buf.get(2..4) else { return Ok(Status::Partial) };
+                let Some(ext) = buf.get(2..4) else {
+                    return Ok(Status::Partial);
+                };
                 let len = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
                 if len < 126 && !allow_non_minimal_length {
                     return Err(ProtocolError::NonMinimalLength);
@@ -144,7 +150,9 @@ impl FrameHeader {
                 (len, 4)
             }
             127 => {
-                let Some(ext) = buf.get(2..10) else { return Ok(Status::Partial) };
+                let Some(ext) = buf.get(2..10) else {
+                    return Ok(Status::Partial);
+                };
                 let len = u64::from_be_bytes(ext.try_into().expect("8 bytes"));
                 if len >> 63 != 0 {
                     return Err(ProtocolError::LengthOverflow);
@@ -157,13 +165,21 @@ impl FrameHeader {
             len => (u64::from(len), 2),
         };
         let masking_key = if masked {
-            let Some(key) = buf.get(used..used + 4) else { return Ok(Status::Partial) };
+            let Some(key) = buf.get(used..used + 4) else {
+                return Ok(Status::Partial);
+            };
             used += 4;
             Some([key[0], key[1], key[2], key[3]])
         } else {
             None
         };
-        let header = Self { fin: b0 & 0x80 != 0, rsv: (b0 >> 4) & 0b111, opcode, masking_key, payload_len };
+        let header = Self {
+            fin: b0 & 0x80 != 0,
+            rsv: (b0 >> 4) & 0b111,
+            opcode,
+            masking_key,
+            payload_len,
+        };
         Ok(Status::Complete((header, used)))
     }
 
@@ -230,19 +246,44 @@ mod tests {
     #[test]
     fn rfc_6455_section_5_7_headers() {
         // (bytes, fin, opcode, masking key, payload length, header length)
-        let table: &[(&[u8], bool, OpCode, Option<[u8; 4]>, u64, usize)] = &[
+        type Row = (&'static [u8], bool, OpCode, Option<[u8; 4]>, u64, usize);
+        let table: &[Row] = &[
             (b"\x81\x05", true, OpCode::Text, None, 5, 2),
-            (b"\x81\x85\x37\xfa\x21\x3d", true, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), 5, 6),
+            (
+                b"\x81\x85\x37\xfa\x21\x3d",
+                true,
+                OpCode::Text,
+                Some([0x37, 0xfa, 0x21, 0x3d]),
+                5,
+                6,
+            ),
             (b"\x01\x03", false, OpCode::Text, None, 3, 2),
             (b"\x80\x02", true, OpCode::Continuation, None, 2, 2),
             (b"\x89\x05", true, OpCode::Ping, None, 5, 2),
-            (b"\x8a\x85\x37\xfa\x21\x3d", true, OpCode::Pong, Some([0x37, 0xfa, 0x21, 0x3d]), 5, 6),
+            (
+                b"\x8a\x85\x37\xfa\x21\x3d",
+                true,
+                OpCode::Pong,
+                Some([0x37, 0xfa, 0x21, 0x3d]),
+                5,
+                6,
+            ),
             (b"\x82\x7E\x01\x00", true, OpCode::Binary, None, 256, 4),
-            (b"\x82\x7F\x00\x00\x00\x00\x00\x01\x00\x00", true, OpCode::Binary, None, 65536, 10),
+            (
+                b"\x82\x7F\x00\x00\x00\x00\x00\x01\x00\x00",
+                true,
+                OpCode::Binary,
+                None,
+                65536,
+                10,
+            ),
         ];
         for &(bytes, fin, opcode, key, len, used) in table {
             let (h, n) = complete(bytes);
-            assert_eq!((h.fin, h.opcode, h.masking_key, h.payload_len, h.rsv, n), (fin, opcode, key, len, 0, used));
+            assert_eq!(
+                (h.fin, h.opcode, h.masking_key, h.payload_len, h.rsv, n),
+                (fin, opcode, key, len, 0, used)
+            );
             let mut out = [0; MAX_HEADER_LEN];
             let n = h.encode(&mut out);
             assert_eq!(&out[..n], bytes);
@@ -261,14 +302,23 @@ mod tests {
             (b"\x8b\x00", ProtocolError::ReservedOpcode),
             (b"\x8f", ProtocolError::ReservedOpcode),
             (b"\x82\x7E\x00\x7d", ProtocolError::NonMinimalLength),
-            (b"\x82\x7F\x00\x00\x00\x00\x00\x00\xff\xff", ProtocolError::NonMinimalLength),
-            (b"\x82\x7F\x80\x00\x00\x00\x00\x00\x00\x00", ProtocolError::LengthOverflow),
+            (
+                b"\x82\x7F\x00\x00\x00\x00\x00\x00\xff\xff",
+                ProtocolError::NonMinimalLength,
+            ),
+            (
+                b"\x82\x7F\x80\x00\x00\x00\x00\x00\x00\x00",
+                ProtocolError::LengthOverflow,
+            ),
         ];
         for &(bytes, err) in table {
             assert_eq!(FrameHeader::decode(bytes), Err(err), "{bytes:x?}");
         }
         // The relaxed mode accepts non-minimal lengths.
-        let Ok(Status::Complete((h, 4))) = FrameHeader::decode_with(b"\x82\x7E\x00\x7d", true) else { panic!() };
+        let Ok(Status::Complete((h, 4))) = FrameHeader::decode_with(b"\x82\x7E\x00\x7d", true)
+        else {
+            panic!()
+        };
         assert_eq!(h.payload_len, 125);
     }
 
@@ -277,7 +327,13 @@ mod tests {
         for rsv in 0..8u8 {
             for len in [0u64, 125, 126, 0xFFFF, 0x10000, (1 << 63) - 1] {
                 for key in [None, Some([1, 2, 3, 4])] {
-                    let h = FrameHeader { fin: rsv % 2 == 0, rsv, opcode: OpCode::Binary, masking_key: key, payload_len: len };
+                    let h = FrameHeader {
+                        fin: rsv % 2 == 0,
+                        rsv,
+                        opcode: OpCode::Binary,
+                        masking_key: key,
+                        payload_len: len,
+                    };
                     let mut out = [0; MAX_HEADER_LEN];
                     let n = h.encode(&mut out);
                     assert_eq!(complete(&out[..n]), (h, n));

@@ -22,8 +22,8 @@ pub use connection::{
     CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
 };
 pub use error::{ProtocolError, SendError};
-pub use mask_source::{FixedMask, MaskSource};
 #[cfg(feature = "getrandom")]
 pub use mask_source::OsRandom;
+pub use mask_source::{FixedMask, MaskSource};
 pub use negotiated::{Negotiated, Role};
 pub use text::Text;

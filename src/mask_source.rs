@@ -66,7 +66,10 @@ pub struct OsRandom {
 impl OsRandom {
     /// A source with an empty batch: nothing is read until the first key is needed.
     pub const fn new() -> Self {
-        Self { batch: [0; 128], used: 128 }
+        Self {
+            batch: [0; 128],
+            used: 128,
+        }
     }
 }
 

@@ -46,7 +46,10 @@ impl Text {
     /// Wraps bytes that the caller has already proven to be UTF-8 (with the incremental
     /// validator). Debug builds check it again.
     pub(crate) fn from_validated(bytes: Bytes) -> Self {
-        debug_assert!(core::str::from_utf8(&bytes).is_ok(), "Text from invalid UTF-8");
+        debug_assert!(
+            core::str::from_utf8(&bytes).is_ok(),
+            "Text from invalid UTF-8"
+        );
         Self(bytes)
     }
 
@@ -139,7 +142,12 @@ mod tests {
     fn constructors_keep_the_utf8_invariant() {
         assert_eq!(Text::from("añb").as_str(), "añb");
         assert_eq!(Text::from_static("x").len(), 1);
-        assert_eq!(Text::from(alloc::string::String::from("€")).as_bytes().len(), 3);
+        assert_eq!(
+            Text::from(alloc::string::String::from("€"))
+                .as_bytes()
+                .len(),
+            3
+        );
         assert!(Text::try_from_bytes(Bytes::from_static(b"\xff")).is_err());
         let t = Text::try_from_bytes(Bytes::from_static("ok ✓".as_bytes())).unwrap();
         assert_eq!(&*t, "ok ✓");

@@ -49,7 +49,10 @@ pub struct Utf8Validator {
 impl Utf8Validator {
     /// A validator at the start of a text.
     pub const fn new() -> Self {
-        Self { partial: [0; 4], partial_len: 0 }
+        Self {
+            partial: [0; 4],
+            partial_len: 0,
+        }
     }
 
     /// Feeds the next bytes of the text.
@@ -150,14 +153,14 @@ mod tests {
             (b"hello", true, None),
             ("κόσμε".as_bytes(), true, None),
             ("𝄞€ñ".as_bytes(), true, None),
-            (b"\xf4\x8f\xbf\xbf", true, None),      // U+10FFFF
-            (b"\xf4\x90", false, Some(1)),          // over U+10FFFF
-            (b"\xed\xa0\x80", false, Some(1)),      // surrogate
-            (b"\xe0\x80\xaf", false, Some(1)),      // overlong
-            (b"\xc0\xaf", false, Some(0)),          // overlong lead
+            (b"\xf4\x8f\xbf\xbf", true, None), // U+10FFFF
+            (b"\xf4\x90", false, Some(1)),     // over U+10FFFF
+            (b"\xed\xa0\x80", false, Some(1)), // surrogate
+            (b"\xe0\x80\xaf", false, Some(1)), // overlong
+            (b"\xc0\xaf", false, Some(0)),     // overlong lead
             (b"\xff", false, Some(0)),
-            (b"abc\x80", false, Some(3)),           // lone continuation
-            (b"\xce\xba\xe1\xbd", false, None),     // truncated at the end: fails at finish
+            (b"abc\x80", false, Some(3)),       // lone continuation
+            (b"\xce\xba\xe1\xbd", false, None), // truncated at the end: fails at finish
             (b"\xf0\x9f\x98", false, None),
         ];
         for &(input, valid, fail_at) in cases {

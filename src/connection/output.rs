@@ -98,7 +98,11 @@ impl Output {
 
     #[cfg(feature = "std")]
     pub(crate) fn pending_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
-        let pieces = self.chunks.iter().map(|c| &c[..]).chain(core::iter::once(&self.tail[..]));
+        let pieces = self
+            .chunks
+            .iter()
+            .map(|c| &c[..])
+            .chain(core::iter::once(&self.tail[..]));
         let mut n = 0;
         for (slot, piece) in dst.iter_mut().zip(pieces.filter(|p| !p.is_empty())) {
             *slot = std::io::IoSlice::new(piece);

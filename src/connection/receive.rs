@@ -5,7 +5,9 @@ use bytes::BytesMut;
 use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
 use crate::close::CloseFrame;
 use crate::error::ProtocolError;
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, extend_masked};
+use crate::frame::{
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, extend_masked,
+};
 use crate::negotiated::Role;
 use crate::text::Text;
 use crate::utf8::Utf8Validator;
@@ -81,7 +83,8 @@ impl Connection {
                     }
                 },
             };
-            let take = (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+            let take =
+                (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
             if take > 0 {
                 if let Err(e) = self.payload(&mut frame, &input[pos..pos + take]) {
                     self.fail_protocol(e);
@@ -163,7 +166,9 @@ impl Connection {
             // RFC 6455 §5.4: fragments of one message are not interleaved with another.
             match (h.opcode, self.rx.message) {
                 (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
-                (OpCode::Text | OpCode::Binary, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+                (OpCode::Text | OpCode::Binary, Some(_)) => {
+                    return Err(ProtocolError::ExpectedContinuation);
+                }
                 _ => {}
             }
             // Limits are checked against the declared length, before any payload is kept.
@@ -179,7 +184,9 @@ impl Connection {
                 _ => {}
             }
             if !self.config.streaming {
-                self.rx.data.reserve((h.payload_len as usize).min(INITIAL_RESERVE));
+                self.rx
+                    .data
+                    .reserve((h.payload_len as usize).min(INITIAL_RESERVE));
             }
         }
         Ok(FrameState {
@@ -194,7 +201,11 @@ impl Connection {
     /// Copies (and unmasks) the next part of the payload; checks text as it arrives.
     fn payload(&mut self, frame: &mut FrameState, bytes: &[u8]) -> Result<(), ProtocolError> {
         frame.remaining -= bytes.len() as u64;
-        let buf = if frame.opcode.is_control() { &mut self.rx.control } else { &mut self.rx.data };
+        let buf = if frame.opcode.is_control() {
+            &mut self.rx.control
+        } else {
+            &mut self.rx.data
+        };
         let start = buf.len();
         match frame.masking_key {
             Some(key) => frame.phase = extend_masked(buf, bytes, key, frame.phase),
@@ -204,7 +215,10 @@ impl Connection {
             self.rx.message_len += bytes.len() as u64;
             if self.rx.message == Some(MessageKind::Text) {
                 // RFC 6455 §8.1 / Autobahn 6.4: fail as soon as the bytes prove invalid UTF-8.
-                self.rx.utf8.feed(&self.rx.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+                self.rx
+                    .utf8
+                    .feed(&self.rx.data[start..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
             }
         }
         Ok(())
@@ -223,7 +237,10 @@ impl Connection {
                 let kind = self.rx.message.take().unwrap_or(MessageKind::Binary);
                 self.rx.message_len = 0;
                 if kind == MessageKind::Text {
-                    self.rx.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                    self.rx
+                        .utf8
+                        .finish()
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
                 if self.config.streaming {
                     self.emit_last_chunk(kind);
@@ -259,14 +276,21 @@ impl Connection {
     /// unfinished code point of text.
     fn emit_chunk(&mut self, fin: bool) {
         let Some(kind) = self.rx.message else { return };
-        let hold = if kind == MessageKind::Text { self.rx.utf8.pending_len() } else { 0 };
+        let hold = if kind == MessageKind::Text {
+            self.rx.utf8.pending_len()
+        } else {
+            0
+        };
         let n = self.rx.data.len() - hold;
         if n == 0 && !fin {
             return;
         }
         let data = self.rx.data.split_to(n).freeze();
         self.events.push_back(match kind {
-            MessageKind::Text => Event::TextChunk { text: Text::from_validated(data), fin },
+            MessageKind::Text => Event::TextChunk {
+                text: Text::from_validated(data),
+                fin,
+            },
             MessageKind::Binary => Event::BinaryChunk { data, fin },
         });
     }

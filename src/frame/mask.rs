@@ -69,7 +69,12 @@ pub(crate) fn extend_masked(
 /// The key as it looks from key offset `phase`.
 #[inline]
 fn rotate(key: [u8; 4], phase: usize) -> [u8; 4] {
-    [key[phase & 3], key[(phase + 1) & 3], key[(phase + 2) & 3], key[(phase + 3) & 3]]
+    [
+        key[phase & 3],
+        key[(phase + 1) & 3],
+        key[(phase + 2) & 3],
+        key[(phase + 3) & 3],
+    ]
 }
 
 #[inline]
@@ -102,7 +107,10 @@ mod tests {
             for phase in 0..4 {
                 let mut fast = data[..len].to_vec();
                 let mut slow = fast.clone();
-                assert_eq!(apply_mask(&mut fast, key, phase), apply_mask_reference(&mut slow, key, phase));
+                assert_eq!(
+                    apply_mask(&mut fast, key, phase),
+                    apply_mask_reference(&mut slow, key, phase)
+                );
                 assert_eq!(fast, slow, "len {len} phase {phase}");
                 // Split at every point: same result as whole.
                 for split in [0, 1, len / 3, len / 2, len.saturating_sub(1)] {
