@@ -259,7 +259,7 @@ impl Connection {
         self.send_message(OpCode::Text, text.into().0)
     }
 
-    /// Sends a whole binary message. A server queues a large [`Bytes`] payload without
+    /// Sends a whole binary message. A server queues a large [`Bytes`](bytes::Bytes) payload without
     /// copying it.
     pub fn send_binary<'a>(&mut self, data: impl Into<Payload<'a>>) -> Result<(), SendError> {
         self.send_message(OpCode::Binary, data.into())

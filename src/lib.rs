@@ -1,4 +1,126 @@
-//! wsmachine: WebSocket (RFC 6455) as a sans-IO state machine.
+//! WebSocket (RFC 6455) as a sans-IO state machine: bytes in, events and bytes out.
+//!
+//! wsmachine never owns a socket, a clock or a runtime. A driver — a blocking
+//! [`TcpStream`](std::net::TcpStream), tokio, mio, io_uring, an HTTP/2 stream, a fuzzer —
+//! moves bytes between the transport and a [`Connection`], which parses frames, enforces the
+//! protocol, and tells the driver what to write.
+//!
+//! # The driver contract
+//!
+//! **After every call that feeds input or asks to send, drain [`Connection::poll_event`]
+//! until `None` and write [`Connection::pending_output`] (then
+//! [`consume_output`](Connection::consume_output)) before waiting for the transport again;
+//! close the transport when [`wants_transport_close`](Connection::wants_transport_close)
+//! says so.**
+//!
+//! Output is produced by input too (the automatic Pong, the Close reply, the Close sent on a
+//! protocol error), so all of it goes through that one queue. The core never calls back into
+//! the driver and never writes to the transport itself.
+//!
+//! # A blocking run loop
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//! use wsmachine::{Config, Connection, Event, Negotiated, Role};
+//!
+//! fn run(mut stream: TcpStream, negotiated: Negotiated, leftover: &[u8]) -> std::io::Result<()> {
+//!     let mut conn = Connection::new(Role::Server, negotiated, Config::default());
+//!     conn.receive(leftover); // bytes that arrived right after the handshake
+//!     let mut buf = vec![0; 64 * 1024];
+//!     loop {
+//!         while let Some(event) = conn.poll_event() {
+//!             match event {
+//!                 Event::Text(text) => conn.send_text(text).unwrap_or(()),
+//!                 Event::Binary(data) => conn.send_binary(data).unwrap_or(()),
+//!                 Event::Closed(outcome) => println!("closed: {outcome:?}"),
+//!                 _ => {}
+//!             }
+//!         }
+//!         while !conn.pending_output().is_empty() {
+//!             let n = stream.write(conn.pending_output())?;
+//!             conn.consume_output(n);
+//!         }
+//!         if conn.wants_transport_close() {
+//!             return Ok(()); // dropping the stream closes it
+//!         }
+//!         match stream.read(&mut buf)? {
+//!             0 => conn.receive_eof(),
+//!             n => conn.receive(&buf[..n]),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! (`send_text` can only fail after a Close, which is why the echo ignores that error.) A
+//! client does the same with [`Role::Client`]; it must also bound how long it waits for the
+//! server to close the transport after the closing handshake, since wsmachine has no clock.
+//!
+//! # Under tokio, and over HTTP/2
+//!
+//! The loop is the same with `AsyncReadExt::read` and `AsyncWriteExt::write`. For
+//! backpressure, stop reading while [`buffered_amount`](Connection::buffered_amount) is above
+//! a bound of your choosing, and keep writing. With a split reader and writer, keep the
+//! `Connection` behind one lock and have the reader wake the writer (a `Notify`) after every
+//! `receive`, since input can produce output.
+//!
+//! A `Connection` knows nothing about HTTP: it starts from a [`Negotiated`] value and the bytes
+//! that followed the handshake. Over an RFC 8441 HTTP/2 stream (extended CONNECT), feed it the
+//! DATA frames' payloads and send its output as DATA; END_STREAM is
+//! [`receive_eof`](Connection::receive_eof).
+//!
+//! # Events
+//!
+//! Events are owned and zero-copy: payloads are [`Bytes`] sharing the receive buffer, and
+//! [`Text`] is UTF-8-checked `Bytes` that derefs to `str`. Whole messages arrive as
+//! [`Event::Text`] / [`Event::Binary`]; with [`Config::streaming`] they arrive as
+//! [`Event::TextChunk`] / [`Event::BinaryChunk`] pieces with a `fin` flag, as the bytes arrive.
+//! [`Event::Closed`] is always the last event and carries the [`CloseOutcome`].
+//!
+//! # Policy
+//!
+//! What the connection does when the peer breaks a rule, and what it refuses from the caller:
+//!
+//! | situation | result |
+//! |---|---|
+//! | unmasked frame to a server / masked frame to a client | fail, 1002 |
+//! | RSV bits without a negotiated extension; reserved opcodes | fail, 1002 |
+//! | control frame over 125 bytes or with FIN clear | fail, 1002 |
+//! | 64-bit length with the top bit set | fail, 1002 |
+//! | non-minimal length encoding | fail, 1002 ([`Config::allow_non_minimal_length`] relaxes it) |
+//! | continuation without a message / new data frame inside a message | fail, 1002 |
+//! | invalid UTF-8 in text or a close reason | fail, 1007, as soon as the bytes prove it (inside a frame and across fragments) |
+//! | frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered |
+//! | Ping | Pong queued automatically ([`Config::auto_pong`]); several Pings before it is written: one Pong, for the latest |
+//! | unsolicited Pong | delivered as [`Event::Pong`], otherwise ignored |
+//! | Close received | reply queued with the same code (an empty Close stays empty); later frames discarded |
+//! | Close inside a fragmented message | allowed; the partial message is dropped |
+//! | Close payload of 1 byte; codes < 1000, 1004–1006, 1015, 1016–2999, ≥ 5000 | fail, 1002 |
+//! | sending 1005 / 1006 / 1015 or another unsendable code; reason over 123 bytes | [`SendError`], nothing sent |
+//! | sending data after our Close | [`SendError::CloseSent`]; Ping and Pong still allowed until the peer's Close arrives |
+//! | end of stream before the closing handshake | [`Event::Closed`] with 1006, not clean; everything received before is delivered first |
+//! | after the closing handshake | the server closes the transport first; the client waits for it |
+//!
+//! Failing the connection (RFC 6455 §7.1.7) queues a Close frame with the code (unless one
+//! was sent) and reports [`Event::Closed`] with the [`ProtocolError`]; later input is ignored.
+//!
+//! # Memory
+//!
+//! Nothing is allocated up front: an idle server connection holds no heap memory, a client
+//! 136 bytes (its batch of OS random bytes). Buffers grow with what the peer actually sends,
+//! never with what it claims, and one `receive` queues at most a few dozen events; input
+//! beyond that waits, copied, until the events are taken.
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | `std::error::Error` through `core::error::Error`, [`Connection::pending_output_vectored`] |
+//! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
+//!
+//! Without default features the crate is `no_std` + `alloc` (it builds for
+//! `thumbv7em-none-eabihf`); give clients a [`MaskSource`] with
+//! [`Connection::with_mask_source`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
