@@ -149,3 +149,15 @@ pub use mask_source::OsRandom;
 pub use mask_source::{FixedMask, MaskSource};
 pub use negotiated::{Negotiated, Role};
 pub use text::Text;
+
+// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+// A connection can move between threads (a driver may hand it to a worker).
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Connection>();
+    assert_send::<Event>();
+};
