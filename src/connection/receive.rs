@@ -12,9 +12,14 @@ use crate::negotiated::Role;
 use crate::text::Text;
 use crate::utf8::Utf8Validator;
 
-/// Space reserved up front for a data frame, at most: a peer must send bytes, not just claim
-/// a length, to make the buffer grow further.
-const INITIAL_RESERVE: usize = 64 * 1024;
+/// Space reserved for a data frame's declared length, at most: past this a peer must send
+/// bytes, not just claim a length, to make the buffer grow.
+const EAGER_RESERVE: usize = 1 << 20;
+
+/// The smallest receive buffer ("arena") allocated. Many small messages share one arena;
+/// each message is split off it as `Bytes`, and the arena is reused once the application has
+/// dropped them.
+const ARENA: usize = 8 * 1024;
 
 /// Receive-side state. Holds no heap memory until data arrives.
 pub(super) struct Receiver {
@@ -29,6 +34,8 @@ pub(super) struct Receiver {
     utf8: Utf8Validator,
     /// The data message being assembled; whole messages are split off it as `Bytes`.
     data: BytesMut,
+    /// The previous arena, reused once every message split off it has been dropped.
+    spare: BytesMut,
     /// The control frame payload being assembled.
     control: BytesMut,
 }
@@ -43,6 +50,30 @@ struct FrameState {
 }
 
 impl Receiver {
+    /// Makes room for `want` more bytes of data. At the start of a message, reuse an arena
+    /// nobody else holds (the current one or the spare), else start a new one; the old arena
+    /// becomes the spare, reclaimed when the application drops its messages. In the steady
+    /// state this allocates nothing.
+    fn reserve_data(&mut self, want: usize) {
+        if self.data.capacity() - self.data.len() >= want {
+            return;
+        }
+        if !self.data.is_empty() {
+            // A fragmented message continues: grow it.
+            self.data.reserve(want);
+            return;
+        }
+        if self.data.try_reclaim(want) {
+            return;
+        }
+        if self.spare.try_reclaim(want) {
+            core::mem::swap(&mut self.data, &mut self.spare);
+            return;
+        }
+        let fresh = BytesMut::with_capacity(want.max(ARENA));
+        self.spare = core::mem::replace(&mut self.data, fresh);
+    }
+
     pub(super) fn new() -> Self {
         Self {
             header: [0; MAX_HEADER_LEN],
@@ -52,6 +83,7 @@ impl Receiver {
             message_len: 0,
             utf8: Utf8Validator::new(),
             data: BytesMut::new(),
+            spare: BytesMut::new(),
             control: BytesMut::new(),
         }
     }
@@ -183,11 +215,7 @@ impl Connection {
                 OpCode::Binary => self.rx.message = Some(MessageKind::Binary),
                 _ => {}
             }
-            if !self.config.streaming {
-                self.rx
-                    .data
-                    .reserve((h.payload_len as usize).min(INITIAL_RESERVE));
-            }
+            self.rx.reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
         }
         Ok(FrameState {
             opcode: h.opcode,

@@ -23,40 +23,41 @@ const BLOCK: usize = 32;
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let phase = phase & 3;
     let key = rotate(key, phase);
+    let next = (phase + data.len()) & 3;
     let mut blocks = data.chunks_exact_mut(BLOCK);
-    let pattern = widen(key);
-    for block in &mut blocks {
-        // Fixed-size array ops: no bounds checks, vectorized.
-        let block: &mut [u8; BLOCK] = block.try_into().expect("chunks_exact gives BLOCK bytes");
-        for (b, k) in block.iter_mut().zip(pattern.iter()) {
-            *b ^= k;
+    if blocks.len() > 0 {
+        let pattern = widen(key);
+        for block in &mut blocks {
+            // Fixed-size array ops: no bounds checks, vectorized.
+            let block: &mut [u8; BLOCK] = block.try_into().expect("chunks_exact gives BLOCK bytes");
+            for (b, k) in block.iter_mut().zip(pattern.iter()) {
+                *b ^= k;
+            }
         }
     }
-    // Block boundaries are multiples of 4, so the tail starts at key offset 0 again.
-    let tail = blocks.into_remainder();
-    let mut words = tail.chunks_exact_mut(4);
-    let word_key = u32::from_ne_bytes(key);
+    // Block boundaries are multiples of 4, so the rest starts at key offset 0 again.
+    let key8 = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
+    let mut words = blocks.into_remainder().chunks_exact_mut(8);
     for w in &mut words {
-        let v = u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) ^ word_key;
-        w.copy_from_slice(&v.to_ne_bytes());
+        let w: &mut [u8; 8] = w.try_into().expect("chunks_exact gives 8 bytes");
+        *w = (u64::from_ne_bytes(*w) ^ key8).to_ne_bytes();
     }
-    let rest = words.into_remainder();
-    for (i, b) in rest.iter_mut().enumerate() {
-        *b ^= key[i];
+    for (i, b) in words.into_remainder().iter_mut().enumerate() {
+        *b ^= key[i & 3];
     }
-    (phase + data.len()) & 3
+    next
 }
 
 /// Copies `src` to the end of `dst` unmasked (XOR with `key` from `phase`), in cache-sized
 /// steps so the bytes are still in L1 when they are XORed. Returns the next phase.
 #[inline]
-pub(crate) fn extend_masked(
-    dst: &mut bytes::BytesMut,
-    src: &[u8],
-    key: [u8; 4],
-    mut phase: usize,
-) -> usize {
+pub(crate) fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], mut phase: usize) -> usize {
     const STEP: usize = 8 * 1024;
+    if src.len() <= STEP {
+        let start = dst.len();
+        dst.extend_from_slice(src);
+        return apply_mask(&mut dst[start..], key, phase);
+    }
     dst.reserve(src.len());
     for piece in src.chunks(STEP) {
         let start = dst.len();

@@ -1,0 +1,381 @@
+//! Decode and encode workloads for wsmachine beside tungstenite, fastwebsockets and memcpy.
+//!
+//! Every implementation gets the same bytes, delivered in socket-sized reads (64 KiB and
+//! 4 KiB). wsmachine is sans-IO, so its driver hands each read to `receive` as a slice; the
+//! peers read the same slices through an in-memory `Read`/`AsyncRead` (which copies, as their
+//! APIs require). Output goes to a sink that only counts bytes. `memcpy` copies the same input
+//! bytes once, read by read, into a buffer: the floor for anything that moves the payload.
+//! Run with `cargo bench --bench codec`; see BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
+use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, Role};
+
+// ---------- inputs ----------
+
+/// A deterministic xorshift generator for keys and payloads.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn key(&mut self) -> [u8; 4] {
+        (self.next() as u32).to_ne_bytes()
+    }
+}
+
+fn push_frame(out: &mut Vec<u8>, rng: &mut Rng, fin: bool, opcode: OpCode, payload: &[u8]) {
+    let key = rng.key();
+    let h = FrameHeader { fin, rsv: 0, opcode, masking_key: Some(key), payload_len: payload.len() as u64 };
+    let mut hb = [0; MAX_HEADER_LEN];
+    let n = h.encode(&mut hb);
+    out.extend_from_slice(&hb[..n]);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    apply_mask(&mut out[start..], key, 0);
+}
+
+struct Workload {
+    name: &'static str,
+    input: Vec<u8>,
+    /// Whole data messages the input holds.
+    messages: usize,
+}
+
+fn small_text() -> Workload {
+    let mut rng = Rng(1);
+    let mut input = Vec::new();
+    for i in 0..1_000_000u32 {
+        push_frame(&mut input, &mut rng, true, OpCode::Text, format!("message {i:08}").as_bytes());
+    }
+    Workload { name: "decode 1M x 16 B text", input, messages: 1_000_000 }
+}
+
+fn mixed_utf8_text() -> Workload {
+    // 4 KiB of mixed scripts: ASCII, Latin-1, Greek, CJK, emoji.
+    let unit = "hello wörld κόσμε 世界 🌍 ";
+    let mut text = String::new();
+    while text.len() + unit.len() <= 4096 {
+        text.push_str(unit);
+    }
+    while text.len() < 4096 {
+        text.push('x');
+    }
+    let mut rng = Rng(2);
+    let mut input = Vec::new();
+    for _ in 0..20_000 {
+        push_frame(&mut input, &mut rng, true, OpCode::Text, text.as_bytes());
+    }
+    Workload { name: "decode 20k x 4 KiB UTF-8 text", input, messages: 20_000 }
+}
+
+fn big_binary(fragments: usize) -> Workload {
+    let mut rng = Rng(3);
+    let payload: Vec<u8> = (0..1 << 20).map(|_| rng.next() as u8).collect();
+    let mut input = Vec::new();
+    for _ in 0..64 {
+        let piece = payload.len() / fragments;
+        for (i, chunk) in payload.chunks(piece).enumerate() {
+            let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
+            push_frame(&mut input, &mut rng, i + 1 == fragments, opcode, chunk);
+        }
+    }
+    let name = if fragments == 1 { "decode 64 x 1 MiB binary" } else { "decode 64 x 1 MiB in 4 KiB fragments" };
+    Workload { name, input, messages: 64 }
+}
+
+fn text_and_ping() -> Workload {
+    let mut rng = Rng(4);
+    let mut input = Vec::new();
+    for i in 0..100_000u32 {
+        push_frame(&mut input, &mut rng, true, OpCode::Text, format!("message {i:08}").as_bytes());
+        push_frame(&mut input, &mut rng, true, OpCode::Ping, b"ping");
+    }
+    Workload { name: "decode 100k text + ping", input, messages: 100_000 }
+}
+
+// ---------- wsmachine ----------
+
+fn big_config() -> Config {
+    let mut c = Config::default();
+    c.max_message_size = 64 << 20;
+    c
+}
+
+fn wsmachine_decode(input: &[u8], read: usize) -> usize {
+    let mut conn = Connection::new(Role::Server, Negotiated::default(), big_config());
+    let mut messages = 0;
+    let mut written = 0;
+    for chunk in input.chunks(read) {
+        conn.receive(chunk);
+        while let Some(event) = conn.poll_event() {
+            if matches!(event, Event::Text(_) | Event::Binary(_)) {
+                messages += 1;
+            }
+            black_box(event);
+        }
+        let out = conn.pending_output();
+        if !out.is_empty() {
+            written += black_box(out).len();
+            let n = out.len();
+            conn.consume_output(n);
+        }
+    }
+    black_box(written);
+    messages
+}
+
+// ---------- in-memory streams for the peers ----------
+
+struct MemStream<'a> {
+    input: &'a [u8],
+    read: usize,
+    written: usize,
+}
+
+impl Read for MemStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read.min(buf.len()).min(self.input.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        Ok(n)
+    }
+}
+
+impl Write for MemStream<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written += black_box(buf).len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tokio::io::AsyncRead for MemStream<'_> {
+    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let n = this.read.min(buf.remaining()).min(this.input.len());
+        buf.put_slice(&this.input[..n]);
+        this.input = &this.input[n..];
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for MemStream<'_> {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.get_mut().written += black_box(buf).len();
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn tungstenite_config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(16 << 20))
+}
+
+fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> usize {
+    let stream = MemStream { input, read, written: 0 };
+    let mut ws = tungstenite::WebSocket::from_raw_socket(
+        stream,
+        tungstenite::protocol::Role::Server,
+        Some(tungstenite_config()),
+    );
+    let mut got = 0;
+    while got < messages {
+        match ws.read().expect("tungstenite read") {
+            m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)) => {
+                got += 1;
+                black_box(m);
+            }
+            m => {
+                black_box(m);
+            }
+        }
+    }
+    ws.flush().ok();
+    got
+}
+
+fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &[u8], read: usize, messages: usize) -> usize {
+    rt.block_on(async {
+        let stream = MemStream { input, read, written: 0 };
+        let mut ws = fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server);
+        ws.set_max_message_size(64 << 20);
+        ws.set_auto_pong(true);
+        let mut ws = fastwebsockets::FragmentCollector::new(ws);
+        let mut got = 0;
+        while got < messages {
+            let frame = ws.read_frame().await.expect("fastwebsockets read");
+            if matches!(frame.opcode, fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary) {
+                got += 1;
+            }
+            black_box(&frame.payload);
+        }
+        got
+    })
+}
+
+fn memcpy(input: &[u8], read: usize, dst: &mut [u8]) {
+    let mut at = 0;
+    for chunk in input.chunks(read) {
+        dst[at..at + chunk.len()].copy_from_slice(chunk);
+        at += chunk.len();
+    }
+    black_box(dst);
+}
+
+// ---------- benches ----------
+
+fn configure(c: &mut Criterion) -> &mut Criterion {
+    c
+}
+
+fn decode(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for w in [small_text(), mixed_utf8_text(), big_binary(1), big_binary(256), text_and_ping()] {
+        let mut group = configure(c).benchmark_group(w.name);
+        group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+        group.throughput(Throughput::Bytes(w.input.len() as u64));
+        let mut dst = vec![0u8; w.input.len()];
+        for read in [64 * 1024, 4 * 1024] {
+            let label = if read == 65536 { "64KiB reads" } else { "4KiB reads" };
+            assert_eq!(wsmachine_decode(&w.input, read), w.messages);
+            assert_eq!(tungstenite_decode(&w.input, read, w.messages), w.messages);
+            assert_eq!(fastwebsockets_decode(&rt, &w.input, read, w.messages), w.messages);
+            group.bench_function(BenchmarkId::new("wsmachine", label), |b| b.iter(|| wsmachine_decode(&w.input, read)));
+            group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
+                b.iter(|| tungstenite_decode(&w.input, read, w.messages))
+            });
+            group.bench_function(BenchmarkId::new("fastwebsockets", label), |b| {
+                b.iter(|| fastwebsockets_decode(&rt, &w.input, read, w.messages))
+            });
+            group.bench_function(BenchmarkId::new("memcpy", label), |b| b.iter(|| memcpy(&w.input, read, &mut dst)));
+        }
+        group.finish();
+    }
+}
+
+// ---------- encode ----------
+
+const SINK_FLUSH: usize = 64 * 1024;
+
+fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKind) -> usize {
+    let mut conn = Connection::new(role, Negotiated::default(), big_config());
+    let mut written = 0;
+    for _ in 0..messages {
+        match kind {
+            MessageKind::Text => conn.send_text(std::str::from_utf8(payload).unwrap()).unwrap(),
+            MessageKind::Binary => conn.send_binary(payload).unwrap(),
+        }
+        if conn.buffered_amount() >= SINK_FLUSH {
+            while !conn.pending_output().is_empty() {
+                let n = black_box(conn.pending_output()).len();
+                written += n;
+                conn.consume_output(n);
+            }
+        }
+    }
+    while !conn.pending_output().is_empty() {
+        let n = black_box(conn.pending_output()).len();
+        written += n;
+        conn.consume_output(n);
+    }
+    written
+}
+
+fn tungstenite_encode(role: tungstenite::protocol::Role, messages: usize, payload: &[u8], kind: MessageKind) -> usize {
+    let stream = MemStream { input: &[], read: 0, written: 0 };
+    let mut ws = tungstenite::WebSocket::from_raw_socket(stream, role, Some(tungstenite_config()));
+    for _ in 0..messages {
+        let m = match kind {
+            MessageKind::Text => tungstenite::Message::text(std::str::from_utf8(payload).unwrap()),
+            MessageKind::Binary => tungstenite::Message::binary(payload.to_vec()),
+        };
+        ws.write(m).unwrap();
+    }
+    ws.flush().unwrap();
+    ws.get_ref().written
+}
+
+fn fastwebsockets_encode(
+    rt: &tokio::runtime::Runtime,
+    role: fastwebsockets::Role,
+    messages: usize,
+    payload: &[u8],
+    kind: MessageKind,
+) -> usize {
+    rt.block_on(async {
+        let stream = MemStream { input: &[], read: 0, written: 0 };
+        let mut ws = fastwebsockets::WebSocket::after_handshake(stream, role);
+        ws.set_writev(false);
+        for _ in 0..messages {
+            let p = fastwebsockets::Payload::Borrowed(payload);
+            let frame = match kind {
+                MessageKind::Text => fastwebsockets::Frame::text(p),
+                MessageKind::Binary => fastwebsockets::Frame::binary(p),
+            };
+            ws.write_frame(frame).await.unwrap();
+        }
+        ws.into_inner().written
+    })
+}
+
+fn encode(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let small = b"message 00000000".to_vec();
+    let big: Vec<u8> = {
+        let mut rng = Rng(5);
+        (0..1 << 20).map(|_| rng.next() as u8).collect()
+    };
+    let cases: [(&str, Role, usize, &[u8], MessageKind); 2] = [
+        ("encode 1M x 16 B text (server)", Role::Server, 1_000_000, &small, MessageKind::Text),
+        ("encode 64 x 1 MiB masked binary (client)", Role::Client, 64, &big, MessageKind::Binary),
+    ];
+    for (name, role, n, payload, kind) in cases {
+        let (t_role, f_role) = match role {
+            Role::Server => (tungstenite::protocol::Role::Server, fastwebsockets::Role::Server),
+            Role::Client => (tungstenite::protocol::Role::Client, fastwebsockets::Role::Client),
+        };
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+        group.throughput(Throughput::Bytes((n * payload.len()) as u64));
+        let mut dst = vec![0u8; SINK_FLUSH + payload.len()];
+        group.bench_function("wsmachine", |b| b.iter(|| wsmachine_encode(role, n, payload, kind)));
+        group.bench_function("tungstenite", |b| b.iter(|| tungstenite_encode(t_role, n, payload, kind)));
+        group.bench_function("fastwebsockets", |b| b.iter(|| fastwebsockets_encode(&rt, f_role, n, payload, kind)));
+        group.bench_function("memcpy", |b| {
+            b.iter(|| {
+                let mut at = 0;
+                for _ in 0..n {
+                    if at + payload.len() > dst.len() {
+                        at = 0;
+                    }
+                    dst[at..at + payload.len()].copy_from_slice(payload);
+                    at += payload.len();
+                }
+                black_box(&mut dst);
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, decode, encode);
+criterion_main!(benches);
