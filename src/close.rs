@@ -21,7 +21,10 @@ pub const MAX_REASON_LEN: usize = 123;
 /// assert!(CloseCode(4000).is_sendable());
 /// assert!(!CloseCode::ABNORMAL.is_valid_on_wire()); // 1006 is only ever reported locally
 /// ```
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary` (any `u16`, valid or not).
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct CloseCode(pub u16);
 
 impl CloseCode {
@@ -106,6 +109,9 @@ impl From<CloseCode> for u16 {
 ///
 /// An empty Close payload is represented by [`CloseCode::NO_STATUS`] (1005) with an empty
 /// reason, which is also how browsers report it; encoding that value gives an empty payload.
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary`, producing only valid frames:
+/// the empty frame, or a code valid on the wire with a reason of at most 123 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseFrame {
     code: CloseCode,
@@ -175,6 +181,33 @@ impl CloseFrame {
             dst.extend_from_slice(&self.code.0.to_be_bytes());
             dst.extend_from_slice(self.reason.as_bytes());
         }
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for CloseFrame {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        // The codes valid on the wire, counted: 1000–1003, 1007–1014, 3000–4999.
+        const RANGES: [(u16, u16); 3] = [(1000, 1003), (1007, 1014), (3000, 4999)];
+        const COUNT: u16 = 4 + 8 + 2000;
+        if u.ratio(1, 8)? {
+            return Ok(Self::empty());
+        }
+        let mut index = u.int_in_range(0..=COUNT - 1)?;
+        let mut code = CloseCode::NORMAL;
+        for (first, last) in RANGES {
+            if index <= last - first {
+                code = CloseCode(first + index);
+                break;
+            }
+            index -= last - first + 1;
+        }
+        let reason: &str = u.arbitrary()?;
+        let mut end = reason.len().min(MAX_REASON_LEN);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        Ok(Self::new(code, &reason[..end]).expect("a code valid on the wire and a short reason"))
     }
 }
 

@@ -8,7 +8,10 @@
 /// config.max_message_size = 1 << 20;
 /// config.streaming = true;
 /// ```
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary` (any limits, any switches).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub struct Config {
     /// The largest message accepted, in bytes (default 64 MiB). A frame whose declared length

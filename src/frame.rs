@@ -27,17 +27,13 @@ pub const MAX_HEADER_LEN: usize = 14;
 /// The largest payload a control frame may carry (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
 
-/// The result of parsing a possibly incomplete buffer.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Status<T> {
-    /// Parsed; the value (for headers, the header and the bytes it used).
-    Complete(T),
-    /// More bytes are needed.
-    Partial,
-}
+pub use crate::Status;
 
 /// A frame opcode (RFC 6455 §5.2). Reserved opcodes are rejected when decoding.
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary` (any of the six opcodes).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum OpCode {
     /// 0x0: continues a fragmented message.
     Continuation,
@@ -86,18 +82,42 @@ impl OpCode {
 }
 
 /// A decoded frame header.
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary`, producing only headers that
+/// can be on the wire: `rsv` within its three bits and `payload_len` below 2^63, so
+/// [`encode`](Self::encode) then [`decode`](Self::decode) gives the same header back.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct FrameHeader {
     /// FIN: this is the final fragment of a message.
     pub fin: bool,
     /// RSV1–RSV3 as the low three bits (RSV1 = `0b100`), for extensions.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_rsv))]
     pub rsv: u8,
     /// The opcode.
     pub opcode: OpCode,
     /// The masking key, if the MASK bit is set.
     pub masking_key: Option<[u8; 4]>,
     /// The payload length.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_payload_len))]
     pub payload_len: u64,
+}
+
+/// RSV bits for an arbitrary header: the three wire bits only.
+#[cfg(feature = "arbitrary")]
+fn arbitrary_rsv(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<u8> {
+    Ok(u.arbitrary::<u8>()? & 0b111)
+}
+
+/// A payload length for an arbitrary header: RFC 6455 §5.2 keeps the top bit of the 64-bit
+/// length clear. Small lengths are as likely as large ones, so each length form gets used.
+#[cfg(feature = "arbitrary")]
+fn arbitrary_payload_len(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<u64> {
+    Ok(match u.int_in_range(0..=2u8)? {
+        0 => u64::from(u.int_in_range(0..=125u8)?),
+        1 => u64::from(u.arbitrary::<u16>()?),
+        _ => u.arbitrary::<u64>()? >> 1,
+    })
 }
 
 /// RSV1, used by permessage-deflate (RFC 7692).

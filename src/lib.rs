@@ -132,6 +132,7 @@ mod config;
 mod connection;
 pub mod error;
 pub mod frame;
+pub mod handshake;
 pub mod mask_source;
 mod negotiated;
 mod text;
@@ -144,11 +145,22 @@ pub use connection::{
     CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
 };
 pub use error::{ProtocolError, SendError};
+pub use handshake::{ClientHandshake, ServerHandshake};
 #[cfg(feature = "getrandom")]
 pub use mask_source::OsRandom;
 pub use mask_source::{FixedMask, MaskSource};
 pub use negotiated::{Negotiated, Role};
 pub use text::Text;
+
+/// The result of parsing a possibly incomplete buffer (a frame header, a handshake message):
+/// running out of bytes is never an error.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Status<T> {
+    /// Parsed; the value.
+    Complete(T),
+    /// More bytes are needed.
+    Partial,
+}
 
 // The README's examples run as doctests.
 #[cfg(doctest)]

@@ -4,7 +4,10 @@ use alloc::string::String;
 
 /// Which end of the connection we are. It decides the masking direction (RFC 6455 §5.1):
 /// a client masks every frame it sends and a server never does.
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Role {
     /// The end that opened the connection; it masks what it sends.
     Client,
@@ -26,12 +29,17 @@ pub enum Role {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Negotiated {
     protocol: Option<String>,
+    /// The agreed `Sec-WebSocket-Extensions` value (RFC 6455 §9.1), empty for none.
+    extensions: String,
 }
 
 impl Negotiated {
     /// No subprotocol, no extensions.
     pub const fn new() -> Self {
-        Self { protocol: None }
+        Self {
+            protocol: None,
+            extensions: String::new(),
+        }
     }
 
     /// Sets the chosen subprotocol.
@@ -43,5 +51,27 @@ impl Negotiated {
     /// The chosen subprotocol, if any.
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// Sets the agreed extensions: the `Sec-WebSocket-Extensions` value of the server's
+    /// response, in RFC 6455 §9.1 form (`permessage-deflate; client_max_window_bits=10`).
+    ///
+    /// The handshake writes it in the canonical form of
+    /// [`Extension`](crate::handshake::Extension)s joined with `", "`. An empty value means none.
+    pub fn with_extensions(mut self, extensions: impl Into<String>) -> Self {
+        self.extensions = extensions.into();
+        self
+    }
+
+    /// The agreed `Sec-WebSocket-Extensions` value, if any extension was agreed.
+    ///
+    /// ```
+    /// use wsmachine::Negotiated;
+    /// let n = Negotiated::new().with_extensions("permessage-deflate");
+    /// assert_eq!(n.extensions(), Some("permessage-deflate"));
+    /// assert_eq!(Negotiated::new().extensions(), None);
+    /// ```
+    pub fn extensions(&self) -> Option<&str> {
+        Some(self.extensions.as_str()).filter(|e| !e.is_empty())
     }
 }
