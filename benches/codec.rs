@@ -35,7 +35,13 @@ impl Rng {
 
 fn push_frame(out: &mut Vec<u8>, rng: &mut Rng, fin: bool, opcode: OpCode, payload: &[u8]) {
     let key = rng.key();
-    let h = FrameHeader { fin, rsv: 0, opcode, masking_key: Some(key), payload_len: payload.len() as u64 };
+    let h = FrameHeader {
+        fin,
+        rsv: 0,
+        opcode,
+        masking_key: Some(key),
+        payload_len: payload.len() as u64,
+    };
     let mut hb = [0; MAX_HEADER_LEN];
     let n = h.encode(&mut hb);
     out.extend_from_slice(&hb[..n]);
@@ -55,9 +61,19 @@ fn small_text() -> Workload {
     let mut rng = Rng(1);
     let mut input = Vec::new();
     for i in 0..1_000_000u32 {
-        push_frame(&mut input, &mut rng, true, OpCode::Text, format!("message {i:08}").as_bytes());
+        push_frame(
+            &mut input,
+            &mut rng,
+            true,
+            OpCode::Text,
+            format!("message {i:08}").as_bytes(),
+        );
     }
-    Workload { name: "decode 1M x 16 B text", input, messages: 1_000_000 }
+    Workload {
+        name: "decode 1M x 16 B text",
+        input,
+        messages: 1_000_000,
+    }
 }
 
 fn mixed_utf8_text() -> Workload {
@@ -75,7 +91,11 @@ fn mixed_utf8_text() -> Workload {
     for _ in 0..20_000 {
         push_frame(&mut input, &mut rng, true, OpCode::Text, text.as_bytes());
     }
-    Workload { name: "decode 20k x 4 KiB UTF-8 text", input, messages: 20_000 }
+    Workload {
+        name: "decode 20k x 4 KiB UTF-8 text",
+        input,
+        messages: 20_000,
+    }
 }
 
 fn big_binary(fragments: usize) -> Workload {
@@ -85,22 +105,44 @@ fn big_binary(fragments: usize) -> Workload {
     for _ in 0..64 {
         let piece = payload.len() / fragments;
         for (i, chunk) in payload.chunks(piece).enumerate() {
-            let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
+            let opcode = if i == 0 {
+                OpCode::Binary
+            } else {
+                OpCode::Continuation
+            };
             push_frame(&mut input, &mut rng, i + 1 == fragments, opcode, chunk);
         }
     }
-    let name = if fragments == 1 { "decode 64 x 1 MiB binary" } else { "decode 64 x 1 MiB in 4 KiB fragments" };
-    Workload { name, input, messages: 64 }
+    let name = if fragments == 1 {
+        "decode 64 x 1 MiB binary"
+    } else {
+        "decode 64 x 1 MiB in 4 KiB fragments"
+    };
+    Workload {
+        name,
+        input,
+        messages: 64,
+    }
 }
 
 fn text_and_ping() -> Workload {
     let mut rng = Rng(4);
     let mut input = Vec::new();
     for i in 0..100_000u32 {
-        push_frame(&mut input, &mut rng, true, OpCode::Text, format!("message {i:08}").as_bytes());
+        push_frame(
+            &mut input,
+            &mut rng,
+            true,
+            OpCode::Text,
+            format!("message {i:08}").as_bytes(),
+        );
         push_frame(&mut input, &mut rng, true, OpCode::Ping, b"ping");
     }
-    Workload { name: "decode 100k text + ping", input, messages: 100_000 }
+    Workload {
+        name: "decode 100k text + ping",
+        input,
+        messages: 100_000,
+    }
 }
 
 // ---------- wsmachine ----------
@@ -162,7 +204,11 @@ impl Write for MemStream<'_> {
 }
 
 impl tokio::io::AsyncRead for MemStream<'_> {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let n = this.read.min(buf.remaining()).min(this.input.len());
         buf.put_slice(&this.input[..n]);
@@ -172,7 +218,11 @@ impl tokio::io::AsyncRead for MemStream<'_> {
 }
 
 impl tokio::io::AsyncWrite for MemStream<'_> {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.get_mut().written += black_box(buf).len();
         Poll::Ready(Ok(buf.len()))
     }
@@ -191,7 +241,11 @@ fn tungstenite_config() -> tungstenite::protocol::WebSocketConfig {
 }
 
 fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> usize {
-    let stream = MemStream { input, read, written: 0 };
+    let stream = MemStream {
+        input,
+        read,
+        written: 0,
+    };
     let mut ws = tungstenite::WebSocket::from_raw_socket(
         stream,
         tungstenite::protocol::Role::Server,
@@ -213,17 +267,30 @@ fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> usize {
     got
 }
 
-fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &[u8], read: usize, messages: usize) -> usize {
+fn fastwebsockets_decode(
+    rt: &tokio::runtime::Runtime,
+    input: &[u8],
+    read: usize,
+    messages: usize,
+) -> usize {
     rt.block_on(async {
-        let stream = MemStream { input, read, written: 0 };
-        let mut ws = fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server);
+        let stream = MemStream {
+            input,
+            read,
+            written: 0,
+        };
+        let mut ws =
+            fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server);
         ws.set_max_message_size(64 << 20);
         ws.set_auto_pong(true);
         let mut ws = fastwebsockets::FragmentCollector::new(ws);
         let mut got = 0;
         while got < messages {
             let frame = ws.read_frame().await.expect("fastwebsockets read");
-            if matches!(frame.opcode, fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary) {
+            if matches!(
+                frame.opcode,
+                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary
+            ) {
                 got += 1;
             }
             black_box(&frame.payload);
@@ -248,25 +315,47 @@ fn configure(c: &mut Criterion) -> &mut Criterion {
 }
 
 fn decode(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    for w in [small_text(), mixed_utf8_text(), big_binary(1), big_binary(256), text_and_ping()] {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for w in [
+        small_text(),
+        mixed_utf8_text(),
+        big_binary(1),
+        big_binary(256),
+        text_and_ping(),
+    ] {
         let mut group = configure(c).benchmark_group(w.name);
-        group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1));
         group.throughput(Throughput::Bytes(w.input.len() as u64));
         let mut dst = vec![0u8; w.input.len()];
         for read in [64 * 1024, 4 * 1024] {
-            let label = if read == 65536 { "64KiB reads" } else { "4KiB reads" };
+            let label = if read == 65536 {
+                "64KiB reads"
+            } else {
+                "4KiB reads"
+            };
             assert_eq!(wsmachine_decode(&w.input, read), w.messages);
             assert_eq!(tungstenite_decode(&w.input, read, w.messages), w.messages);
-            assert_eq!(fastwebsockets_decode(&rt, &w.input, read, w.messages), w.messages);
-            group.bench_function(BenchmarkId::new("wsmachine", label), |b| b.iter(|| wsmachine_decode(&w.input, read)));
+            assert_eq!(
+                fastwebsockets_decode(&rt, &w.input, read, w.messages),
+                w.messages
+            );
+            group.bench_function(BenchmarkId::new("wsmachine", label), |b| {
+                b.iter(|| wsmachine_decode(&w.input, read))
+            });
             group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
                 b.iter(|| tungstenite_decode(&w.input, read, w.messages))
             });
             group.bench_function(BenchmarkId::new("fastwebsockets", label), |b| {
                 b.iter(|| fastwebsockets_decode(&rt, &w.input, read, w.messages))
             });
-            group.bench_function(BenchmarkId::new("memcpy", label), |b| b.iter(|| memcpy(&w.input, read, &mut dst)));
+            group.bench_function(BenchmarkId::new("memcpy", label), |b| {
+                b.iter(|| memcpy(&w.input, read, &mut dst))
+            });
         }
         group.finish();
     }
@@ -281,7 +370,9 @@ fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKi
     let mut written = 0;
     for _ in 0..messages {
         match kind {
-            MessageKind::Text => conn.send_text(std::str::from_utf8(payload).unwrap()).unwrap(),
+            MessageKind::Text => conn
+                .send_text(std::str::from_utf8(payload).unwrap())
+                .unwrap(),
             MessageKind::Binary => conn.send_binary(payload).unwrap(),
         }
         if conn.buffered_amount() >= SINK_FLUSH {
@@ -300,8 +391,17 @@ fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKi
     written
 }
 
-fn tungstenite_encode(role: tungstenite::protocol::Role, messages: usize, payload: &[u8], kind: MessageKind) -> usize {
-    let stream = MemStream { input: &[], read: 0, written: 0 };
+fn tungstenite_encode(
+    role: tungstenite::protocol::Role,
+    messages: usize,
+    payload: &[u8],
+    kind: MessageKind,
+) -> usize {
+    let stream = MemStream {
+        input: &[],
+        read: 0,
+        written: 0,
+    };
     let mut ws = tungstenite::WebSocket::from_raw_socket(stream, role, Some(tungstenite_config()));
     for _ in 0..messages {
         let m = match kind {
@@ -322,7 +422,11 @@ fn fastwebsockets_encode(
     kind: MessageKind,
 ) -> usize {
     rt.block_on(async {
-        let stream = MemStream { input: &[], read: 0, written: 0 };
+        let stream = MemStream {
+            input: &[],
+            read: 0,
+            written: 0,
+        };
         let mut ws = fastwebsockets::WebSocket::after_handshake(stream, role);
         ws.set_writev(false);
         for _ in 0..messages {
@@ -338,28 +442,57 @@ fn fastwebsockets_encode(
 }
 
 fn encode(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let small = b"message 00000000".to_vec();
     let big: Vec<u8> = {
         let mut rng = Rng(5);
         (0..1 << 20).map(|_| rng.next() as u8).collect()
     };
     let cases: [(&str, Role, usize, &[u8], MessageKind); 2] = [
-        ("encode 1M x 16 B text (server)", Role::Server, 1_000_000, &small, MessageKind::Text),
-        ("encode 64 x 1 MiB masked binary (client)", Role::Client, 64, &big, MessageKind::Binary),
+        (
+            "encode 1M x 16 B text (server)",
+            Role::Server,
+            1_000_000,
+            &small,
+            MessageKind::Text,
+        ),
+        (
+            "encode 64 x 1 MiB masked binary (client)",
+            Role::Client,
+            64,
+            &big,
+            MessageKind::Binary,
+        ),
     ];
     for (name, role, n, payload, kind) in cases {
         let (t_role, f_role) = match role {
-            Role::Server => (tungstenite::protocol::Role::Server, fastwebsockets::Role::Server),
-            Role::Client => (tungstenite::protocol::Role::Client, fastwebsockets::Role::Client),
+            Role::Server => (
+                tungstenite::protocol::Role::Server,
+                fastwebsockets::Role::Server,
+            ),
+            Role::Client => (
+                tungstenite::protocol::Role::Client,
+                fastwebsockets::Role::Client,
+            ),
         };
         let mut group = c.benchmark_group(name);
-        group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1));
         group.throughput(Throughput::Bytes((n * payload.len()) as u64));
         let mut dst = vec![0u8; SINK_FLUSH + payload.len()];
-        group.bench_function("wsmachine", |b| b.iter(|| wsmachine_encode(role, n, payload, kind)));
-        group.bench_function("tungstenite", |b| b.iter(|| tungstenite_encode(t_role, n, payload, kind)));
-        group.bench_function("fastwebsockets", |b| b.iter(|| fastwebsockets_encode(&rt, f_role, n, payload, kind)));
+        group.bench_function("wsmachine", |b| {
+            b.iter(|| wsmachine_encode(role, n, payload, kind))
+        });
+        group.bench_function("tungstenite", |b| {
+            b.iter(|| tungstenite_encode(t_role, n, payload, kind))
+        });
+        group.bench_function("fastwebsockets", |b| {
+            b.iter(|| fastwebsockets_encode(&rt, f_role, n, payload, kind))
+        });
         group.bench_function("memcpy", |b| {
             b.iter(|| {
                 let mut at = 0;

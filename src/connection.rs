@@ -536,7 +536,7 @@ impl Connection {
                 if self.stash_pos == self.stash.len() {
                     self.stash.clear();
                     self.stash_pos = 0;
-                    if self.stash.capacity() > 64 * 1024 {
+                    if self.stash.capacity() > 256 * 1024 {
                         self.stash = Vec::new();
                     }
                 }

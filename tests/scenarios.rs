@@ -214,6 +214,7 @@ fn fragmented_sending_with_interleaved_control_frames() {
     );
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn large_shared_payloads_are_queued_without_copying_and_written_vectored() {
     let big = Bytes::from(vec![7u8; 100_000]);
@@ -305,6 +306,7 @@ fn streaming_delivers_chunks_as_they_arrive_with_fin() {
     assert_eq!(outcome(&got).error, Some(ProtocolError::InvalidUtf8));
 }
 
+#[cfg(feature = "getrandom")]
 #[test]
 fn client_from_new_masks_with_fresh_os_keys() {
     // `Connection::new` gives clients the OS source when `getrandom` is on (the default).

@@ -16,10 +16,13 @@ use crate::utf8::Utf8Validator;
 /// bytes, not just claim a length, to make the buffer grow.
 const EAGER_RESERVE: usize = 1 << 20;
 
-/// The smallest receive buffer ("arena") allocated. Many small messages share one arena;
-/// each message is split off it as `Bytes`, and the arena is reused once the application has
-/// dropped them.
-const ARENA: usize = 8 * 1024;
+/// The first receive buffer ("arena") allocated. Messages are split off an arena as `Bytes`,
+/// and an arena is reused once the application has dropped every message in it. Two arenas
+/// alternate; when the older one is still held by the application as the newer one fills, the
+/// next arena is twice as large (up to `MAX_ARENA`), so the pair soon spans what the
+/// application keeps in flight and the steady state allocates nothing.
+const MIN_ARENA: usize = 4 * 1024;
+const MAX_ARENA: usize = 128 * 1024;
 
 /// Receive-side state. Holds no heap memory until data arrives.
 pub(super) struct Receiver {
@@ -36,7 +39,11 @@ pub(super) struct Receiver {
     data: BytesMut,
     /// The previous arena, reused once every message split off it has been dropped.
     spare: BytesMut,
-    /// The control frame payload being assembled.
+    /// The sizes the two arenas were allocated with.
+    data_size: usize,
+    spare_size: usize,
+    /// A control frame's payload when it arrives inside a fragmented message (otherwise control
+    /// payloads are assembled in the data arena, which is then empty).
     control: BytesMut,
 }
 
@@ -47,6 +54,8 @@ struct FrameState {
     remaining: u64,
     masking_key: Option<[u8; 4]>,
     phase: usize,
+    /// Whether a control payload is assembled in the data arena (else in `control`).
+    in_arena: bool,
 }
 
 impl Receiver {
@@ -66,12 +75,42 @@ impl Receiver {
         if self.data.try_reclaim(want) {
             return;
         }
-        if self.spare.try_reclaim(want) {
+        let spare_free = self.spare.try_reclaim(want);
+        if spare_free && self.spare_size >= self.data_size {
             core::mem::swap(&mut self.data, &mut self.spare);
+            core::mem::swap(&mut self.data_size, &mut self.spare_size);
             return;
         }
-        let fresh = BytesMut::with_capacity(want.max(ARENA));
-        self.spare = core::mem::replace(&mut self.data, fresh);
+        // A new arena: as large as the current one, or twice as large if the spare is still
+        // held by the application (the arenas are too small for what it keeps in flight).
+        let size = if spare_free || self.spare_size == 0 {
+            self.data_size.max(MIN_ARENA)
+        } else {
+            (self.data_size * 2).clamp(MIN_ARENA, MAX_ARENA)
+        }
+        .max(want);
+        self.spare = core::mem::replace(&mut self.data, BytesMut::with_capacity(size));
+        self.spare_size = self.data_size;
+        self.data_size = size;
+    }
+
+    /// Makes room for a control payload outside the data arena.
+    fn reserve_control(&mut self) {
+        if self.control.capacity() - self.control.len() < MAX_CONTROL_PAYLOAD
+            && !self.control.try_reclaim(MAX_CONTROL_PAYLOAD)
+        {
+            self.control = BytesMut::with_capacity(8 * MAX_CONTROL_PAYLOAD);
+        }
+    }
+
+    /// Takes a complete control payload.
+    fn take_control(&mut self, frame: &FrameState) -> bytes::Bytes {
+        if frame.in_arena {
+            self.data.split()
+        } else {
+            self.control.split()
+        }
+        .freeze()
     }
 
     pub(super) fn new() -> Self {
@@ -84,6 +123,8 @@ impl Receiver {
             utf8: Utf8Validator::new(),
             data: BytesMut::new(),
             spare: BytesMut::new(),
+            data_size: 0,
+            spare_size: 0,
             control: BytesMut::new(),
         }
     }
@@ -191,8 +232,10 @@ impl Connection {
             if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
                 return Err(ProtocolError::ControlFrameTooLong);
             }
-            if self.rx.control.capacity() < MAX_CONTROL_PAYLOAD {
-                self.rx.control.reserve(4 * MAX_CONTROL_PAYLOAD);
+            if self.rx.data.is_empty() {
+                self.rx.reserve_data(h.payload_len as usize);
+            } else {
+                self.rx.reserve_control();
             }
         } else {
             // RFC 6455 §5.4: fragments of one message are not interleaved with another.
@@ -215,7 +258,8 @@ impl Connection {
                 OpCode::Binary => self.rx.message = Some(MessageKind::Binary),
                 _ => {}
             }
-            self.rx.reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
+            self.rx
+                .reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
         }
         Ok(FrameState {
             opcode: h.opcode,
@@ -223,6 +267,7 @@ impl Connection {
             remaining: h.payload_len,
             masking_key: h.masking_key,
             phase: 0,
+            in_arena: self.rx.data.is_empty(),
         })
     }
 
@@ -230,7 +275,11 @@ impl Connection {
     fn payload(&mut self, frame: &mut FrameState, bytes: &[u8]) -> Result<(), ProtocolError> {
         frame.remaining -= bytes.len() as u64;
         let buf = if frame.opcode.is_control() {
-            &mut self.rx.control
+            if frame.in_arena {
+                &mut self.rx.data
+            } else {
+                &mut self.rx.control
+            }
         } else {
             &mut self.rx.data
         };
@@ -281,18 +330,18 @@ impl Connection {
                 }
             }
             OpCode::Ping => {
-                let payload = self.rx.control.split().freeze();
+                let payload = self.rx.take_control(frame);
                 if self.config.auto_pong {
                     self.queue_auto_pong(&payload);
                 }
                 self.events.push_back(Event::Ping(payload));
             }
             OpCode::Pong => {
-                let payload = self.rx.control.split().freeze();
+                let payload = self.rx.take_control(frame);
                 self.events.push_back(Event::Pong(payload));
             }
             OpCode::Close => {
-                let payload = self.rx.control.split().freeze();
+                let payload = self.rx.take_control(frame);
                 let frame = CloseFrame::parse(payload)?;
                 self.close_received(frame);
             }

@@ -36,7 +36,9 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], phase: usize) -> usize {
         }
     }
     // Block boundaries are multiples of 4, so the rest starts at key offset 0 again.
-    let key8 = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
+    let key8 = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
     let mut words = blocks.into_remainder().chunks_exact_mut(8);
     for w in &mut words {
         let w: &mut [u8; 8] = w.try_into().expect("chunks_exact gives 8 bytes");
@@ -51,7 +53,12 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], phase: usize) -> usize {
 /// Copies `src` to the end of `dst` unmasked (XOR with `key` from `phase`), in cache-sized
 /// steps so the bytes are still in L1 when they are XORed. Returns the next phase.
 #[inline]
-pub(crate) fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], mut phase: usize) -> usize {
+pub(crate) fn extend_masked(
+    dst: &mut bytes::BytesMut,
+    src: &[u8],
+    key: [u8; 4],
+    mut phase: usize,
+) -> usize {
     const STEP: usize = 8 * 1024;
     if src.len() <= STEP {
         let start = dst.len();
