@@ -21,8 +21,9 @@ pub struct Config {
     /// The largest frame accepted, in bytes (default 16 MiB); checked against the declared
     /// length, 1009.
     pub max_frame_size: usize,
-    /// Answer each Ping with a Pong automatically (default `true`). Several Pings received
-    /// before the Pong is written produce one Pong, for the latest Ping (RFC 6455 §5.5.3).
+    /// Answer each Ping with a Pong automatically (default `true`), one for one. Once 16
+    /// automatic Pongs wait unwritten, a new one replaces the last one not yet started (RFC 6455
+    /// §5.5.3 allows answering only the latest Ping), so a Ping flood cannot grow the output.
     pub auto_pong: bool,
     /// Deliver data as it arrives, as [`Event::TextChunk`](crate::Event::TextChunk) and
     /// [`Event::BinaryChunk`](crate::Event::BinaryChunk), instead of whole messages (default

@@ -76,6 +76,10 @@ struct CloseState {
     sent: bool,
     /// Who started closing, once somebody has.
     initiator: Option<Initiator>,
+    /// The peer's Close frame arrived (its event may not be taken yet): input is ignored.
+    received: bool,
+    /// The peer broke the protocol; the connection fails once the events before it are taken.
+    failing: Option<ProtocolError>,
     /// The outcome was reported: no more events, input is ignored.
     closed: bool,
     /// The closing handshake completed.
@@ -189,7 +193,7 @@ impl Connection {
     /// connection (a Close frame is queued and [`Event::Closed`] reported). Input after the
     /// peer's Close frame or after the connection closed is ignored.
     pub fn receive(&mut self, data: &[u8]) {
-        if self.close.eof || self.close.closed || data.is_empty() {
+        if self.close.eof || self.input_done() || data.is_empty() {
             return;
         }
         if self.stash_pos < self.stash.len() {
@@ -201,7 +205,7 @@ impl Connection {
             return;
         }
         let used = self.process(data);
-        if used < data.len() && !self.close.closed {
+        if used < data.len() && !self.input_done() {
             self.stash.clear();
             self.stash_pos = 0;
             self.stash.extend_from_slice(&data[used..]);
@@ -227,7 +231,18 @@ impl Connection {
         if self.events.is_empty() {
             self.process_stash();
         }
-        self.events.pop_front()
+        if self.events.is_empty() {
+            if let Some(error) = self.close.failing.take() {
+                self.fail_protocol(error);
+            }
+        }
+        let event = self.events.pop_front();
+        if let Some(Event::Close(frame)) = &event {
+            // The peer's Close takes effect when the application takes it: what it sent in
+            // reply to earlier messages goes out before our Close (RFC 6455 §5.5.1).
+            self.close_taken(frame.clone());
+        }
+        event
     }
 
     /// The next bytes to write to the transport (empty when there is nothing to write). Peek
@@ -449,16 +464,23 @@ impl Connection {
         Ok(())
     }
 
-    /// Answers a Ping, replacing an automatic Pong that is queued but not started.
+    /// Answers a Ping; past `MAX_UNSENT_PONGS` waiting, replaces the last one not started.
     fn queue_auto_pong(&mut self, payload: &[u8]) {
-        self.out.remove_unsent_pong();
+        self.out.make_room_for_pong();
         let at = self.out.end();
         if self.write_frame(OpCode::Pong, true, payload.into()).is_ok() {
-            self.out.set_unsent_pong(at);
+            self.out.pong_queued(at);
         }
     }
 
     // ---- internals: closing ----
+
+    /// The peer broke the protocol: stop reading. The connection fails when the application
+    /// has taken the events before the error, so it can still answer them (Autobahn 3.2, 5.15:
+    /// a valid message, then a bad frame, in one read: the message is echoed, then 1002).
+    pub(super) fn protocol_error(&mut self, error: ProtocolError) {
+        self.close.failing = Some(error);
+    }
 
     /// Fails the connection because of the peer: Close with the error's code, outcome.
     fn fail_protocol(&mut self, error: ProtocolError) {
@@ -475,8 +497,18 @@ impl Connection {
         });
     }
 
-    /// The peer's Close arrived: echo it if we had not closed, and complete the handshake.
+    /// The peer's Close arrived: stop reading and report it; it takes effect when taken.
     fn close_received(&mut self, frame: close::CloseFrame) {
+        self.close.received = true;
+        self.events.push_back(Event::Close(frame));
+    }
+
+    /// The application took the peer's Close: echo it if we had not closed, and complete the
+    /// closing handshake.
+    fn close_taken(&mut self, frame: close::CloseFrame) {
+        if self.close.closed {
+            return;
+        }
         let initiator = match self.close.initiator {
             Some(i) => i,
             None => {
@@ -494,7 +526,6 @@ impl Connection {
             initiator,
             error: None,
         };
-        self.events.push_back(Event::Close(frame));
         self.finish(outcome);
     }
 
@@ -512,7 +543,8 @@ impl Connection {
     }
 
     fn finish_if_eof(&mut self) {
-        if self.close.eof && !self.close.closed && self.stash_pos == self.stash.len() {
+        // A pending peer Close completes the connection when it is taken, not the EOF.
+        if self.close.eof && !self.input_done() && self.stash_pos == self.stash.len() {
             let initiator = self.close.initiator.unwrap_or(Initiator::Remote);
             self.finish(CloseOutcome {
                 code: CloseCode::ABNORMAL,
@@ -527,10 +559,10 @@ impl Connection {
     // ---- internals: receiving ----
 
     fn process_stash(&mut self) {
-        if self.stash_pos < self.stash.len() && !self.close.closed {
+        if self.stash_pos < self.stash.len() && !self.input_done() {
             let stash = core::mem::take(&mut self.stash);
             let used = self.process(&stash[self.stash_pos..]);
-            if !self.close.closed {
+            if !self.input_done() {
                 self.stash = stash;
                 self.stash_pos += used;
                 if self.stash_pos == self.stash.len() {
@@ -543,6 +575,13 @@ impl Connection {
             }
         }
         self.finish_if_eof();
+    }
+}
+
+impl Connection {
+    /// No more input is parsed: the connection closed or the peer's Close arrived.
+    fn input_done(&self) -> bool {
+        self.close.closed || self.close.received || self.close.failing.is_some()
     }
 }
 

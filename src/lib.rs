@@ -91,9 +91,9 @@
 //! | continuation without a message / new data frame inside a message | fail, 1002 |
 //! | invalid UTF-8 in text or a close reason | fail, 1007, as soon as the bytes prove it (inside a frame and across fragments) |
 //! | frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered |
-//! | Ping | Pong queued automatically ([`Config::auto_pong`]); several Pings before it is written: one Pong, for the latest |
+//! | Ping | Pong queued automatically ([`Config::auto_pong`]), one per Ping; once 16 automatic Pongs wait unwritten, the newest replaces the last one not started, so a Ping flood cannot grow the output |
 //! | unsolicited Pong | delivered as [`Event::Pong`], otherwise ignored |
-//! | Close received | reply queued with the same code (an empty Close stays empty); later frames discarded |
+//! | Close received | later frames discarded; when the application takes [`Event::Close`], the reply is queued with the same code (an empty Close stays empty), after anything it sent in answer to earlier messages |
 //! | Close inside a fragmented message | allowed; the partial message is dropped |
 //! | Close payload of 1 byte; codes < 1000, 1004–1006, 1015, 1016–2999, ≥ 5000 | fail, 1002 |
 //! | sending 1005 / 1006 / 1015 or another unsendable code; reason over 123 bytes | [`SendError`], nothing sent |
@@ -101,8 +101,10 @@
 //! | end of stream before the closing handshake | [`Event::Closed`] with 1006, not clean; everything received before is delivered first |
 //! | after the closing handshake | the server closes the transport first; the client waits for it |
 //!
-//! Failing the connection (RFC 6455 §7.1.7) queues a Close frame with the code (unless one
-//! was sent) and reports [`Event::Closed`] with the [`ProtocolError`]; later input is ignored.
+//! Failing the connection (RFC 6455 §7.1.7) stops reading at once; when the application has
+//! taken the events that came before the violation (so it can still answer them), a Close
+//! frame with the code is queued (unless one was sent) and [`Event::Closed`] reports the
+//! [`ProtocolError`]. The peer's Close works the same way: it takes effect when taken.
 //!
 //! # Memory
 //!

@@ -272,37 +272,48 @@ fn defaults_are_64_mib_messages_and_16_mib_frames() {
 }
 
 #[test]
-fn pings_are_answered_once_for_the_latest() {
+fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
     for role in ROLES {
         let k = peer_key(role);
-        let mut input = frame(true, 0x9, k, b"one");
-        input.extend(frame(true, 0x9, k, b"two"));
-        input.extend(frame(true, 0x9, k, b"three"));
+        // Autobahn 2.10: ten pings in one read get ten pongs, in order.
+        let mut input = Vec::new();
+        for i in 0..10 {
+            input.extend(frame(true, 0x9, k, format!("payload-{i}").as_bytes()));
+        }
         let mut c = conn(role, Config::default());
         c.receive(&input);
-        let got = events(&mut c);
-        assert_eq!(got.len(), 3);
+        assert_eq!(events(&mut c).len(), 10);
         let sent = frames(&output(&mut c));
-        assert_eq!(sent.len(), 1, "{sent:?}");
-        assert_eq!(
-            (sent[0].opcode, &sent[0].payload[..]),
-            (OpCode::Pong, &b"three"[..])
-        );
-        // A pong already (partly) written is not replaced: the next ping gets its own pong.
-        c.receive(&frame(true, 0x9, k, b"four"));
+        let payloads: Vec<_> = sent.iter().map(|f| String::from_utf8(f.payload.clone()).unwrap()).collect();
+        let expected: Vec<_> = (0..10).map(|i| format!("payload-{i}")).collect();
+        assert_eq!(payloads, expected);
+        assert!(sent.iter().all(|f| f.opcode == OpCode::Pong));
+        // A flood: 1000 pings unwritten give 16 pongs, the last one for the latest ping.
+        let mut input = Vec::new();
+        for i in 0..1000 {
+            input.extend(frame(true, 0x9, k, format!("{i}").as_bytes()));
+        }
+        c.receive(&input);
+        assert_eq!(events(&mut c).len(), 1000);
+        assert!(c.buffered_amount() <= 16 * (14 + 125));
+        let sent = frames(&output(&mut c));
+        assert_eq!(sent.len(), 16);
+        assert_eq!(sent[14].payload, b"14");
+        assert_eq!(sent[15].payload, b"999");
+        // A pong already partly written is never replaced.
+        let mut c = conn(role, Config::default());
+        for i in 0..16 {
+            c.receive(&frame(true, 0x9, k, format!("{i}").as_bytes()));
+        }
         let _ = events(&mut c);
-        let n = c.pending_output().len();
-        c.consume_output(n - 1);
-        c.receive(&frame(true, 0x9, k, b"five"));
+        let n = c.buffered_amount();
+        c.consume_output(n - 1); // all but the last byte of the 16th pong
+        c.receive(&frame(true, 0x9, k, b"late"));
         let _ = events(&mut c);
         let rest = output(&mut c);
-        // One byte of the "four" pong, then a whole new pong for "five".
         let sent = frames(&rest[1..]);
         assert_eq!(sent.len(), 1);
-        assert_eq!(
-            (sent[0].opcode, &sent[0].payload[..]),
-            (OpCode::Pong, &b"five"[..])
-        );
+        assert_eq!((sent[0].opcode, &sent[0].payload[..]), (OpCode::Pong, &b"late"[..]));
     }
 }
 

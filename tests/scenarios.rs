@@ -342,3 +342,35 @@ fn client_without_mask_source_refuses_to_send() {
     );
     let _ = OpCode::Text;
 }
+
+/// Regression (found by the interop client): messages that arrive in the same read as the
+/// peer's Close can still be answered, and the answers go out before our Close reply.
+#[test]
+fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
+    let mut input = frame(true, 0x1, Some(KEY), b"one");
+    input.extend(frame(true, 0x1, Some(KEY), b"two"));
+    input.extend(frame(true, 0x8, Some(KEY), b"\x03\xe8"));
+    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    s.receive(&input);
+    assert_eq!(s.state(), ReadyState::Open, "the Close is not taken yet");
+    let mut got = Vec::new();
+    while let Some(event) = s.poll_event() {
+        if let Event::Text(text) = &event {
+            s.send_text(text).unwrap();
+        }
+        got.push(event);
+    }
+    assert!(matches!(&got[..], [Event::Text(_), Event::Text(_), Event::Close(_), Event::Closed(o)] if o.clean));
+    let sent = frames(&output(&mut s));
+    let summary: Vec<_> = sent.iter().map(|f| (f.opcode, f.payload.clone())).collect();
+    assert_eq!(
+        summary,
+        [(OpCode::Text, b"one".to_vec()), (OpCode::Text, b"two".to_vec()), (OpCode::Close, b"\x03\xe8".to_vec())]
+    );
+    // EOF right after the Close (before it is taken) still ends cleanly once it is taken.
+    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    s.receive(&input);
+    s.receive_eof();
+    let got = events(&mut s);
+    assert!(matches!(got.last(), Some(Event::Closed(o)) if o.clean && o.code == CloseCode::NORMAL), "{got:?}");
+}

@@ -39,7 +39,9 @@ pub enum Event {
     Ping(Bytes),
     /// A Pong arrived, solicited or not.
     Pong(Bytes),
-    /// The peer's Close frame. Our reply, if we had not closed first, is already queued; the
+    /// The peer's Close frame. Input after it is ignored. Taking this event queues our reply
+    /// (unless we closed first) and completes the closing handshake, so anything the
+    /// application sends in answer to the messages before it still goes out first; the
     /// [`Event::Closed`] outcome follows.
     Close(crate::close::CloseFrame),
     /// The connection is over: the last event, reported exactly once.

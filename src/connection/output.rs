@@ -12,6 +12,10 @@ use bytes::{Buf, Bytes, BytesMut};
 /// Payloads at least this long are queued by reference (server role) instead of copied.
 pub(crate) const ZERO_COPY_MIN: usize = 4096;
 
+/// Automatic Pongs answered one for one while the queue has not been written out; past this,
+/// the newest replaces the last unsent one, so a Ping flood cannot grow the output.
+pub(crate) const MAX_UNSENT_PONGS: u8 = 16;
+
 /// A buffer this large is released when the queue empties, so a connection that once sent a
 /// big message does not keep the memory while idle.
 const SHRINK_ABOVE: usize = 64 * 1024;
@@ -26,9 +30,11 @@ pub(crate) struct Output {
     tail_start: u64,
     /// Bytes queued and not yet consumed.
     len: usize,
-    /// The stream offset and length of an automatic Pong not yet started, which a later Ping
-    /// replaces (RFC 6455 §5.5.3).
+    /// The stream offset and length of the last automatic Pong not yet started, which a later
+    /// Ping may replace (RFC 6455 §5.5.3).
     unsent_pong: Option<(u64, usize)>,
+    /// Automatic Pongs queued since the queue was last empty.
+    pongs_queued: u8,
 }
 
 impl Output {
@@ -70,8 +76,12 @@ impl Output {
         self.chunks.push_back(data);
     }
 
-    /// Takes out the automatic Pong queued earlier, if none of it was written yet.
-    pub(crate) fn remove_unsent_pong(&mut self) {
+    /// Before queuing an automatic Pong: if `MAX_UNSENT_PONGS` are already waiting, takes out
+    /// the last one, if none of it was written yet.
+    pub(crate) fn make_room_for_pong(&mut self) {
+        if self.pongs_queued < MAX_UNSENT_PONGS {
+            return;
+        }
         if let Some((at, n)) = self.unsent_pong.take() {
             if at >= self.tail_start {
                 let start = (at - self.tail_start) as usize;
@@ -84,8 +94,10 @@ impl Output {
         }
     }
 
-    pub(crate) fn set_unsent_pong(&mut self, at: u64) {
+    /// Records the automatic Pong just queued at stream offset `at`.
+    pub(crate) fn pong_queued(&mut self, at: u64) {
         self.unsent_pong = Some((at, (self.end() - at) as usize));
+        self.pongs_queued = self.pongs_queued.saturating_add(1);
     }
 
     /// The next contiguous bytes to write.
@@ -129,8 +141,12 @@ impl Output {
                 n = 0;
             }
         }
-        if self.len == 0 && self.tail.capacity() > SHRINK_ABOVE {
-            self.tail = BytesMut::new();
+        if self.len == 0 {
+            self.pongs_queued = 0;
+            self.unsent_pong = None;
+            if self.tail.capacity() > SHRINK_ABOVE {
+                self.tail = BytesMut::new();
+            }
         }
     }
 }

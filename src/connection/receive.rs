@@ -135,7 +135,7 @@ impl Connection {
     /// Returns how many bytes were used (all of them once the connection is closed).
     pub(super) fn process(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
-        while !self.close.closed && self.events.len() < MAX_QUEUED_EVENTS {
+        while !self.input_done() && self.events.len() < MAX_QUEUED_EVENTS {
             let mut frame = match self.rx.frame {
                 Some(frame) => frame,
                 None => match self.read_header(&input[pos..]) {
@@ -144,14 +144,14 @@ impl Connection {
                         match self.start_frame(&header) {
                             Ok(frame) => frame,
                             Err(e) => {
-                                self.fail_protocol(e);
+                                self.protocol_error(e);
                                 break;
                             }
                         }
                     }
                     Ok(None) => return input.len(),
                     Err(e) => {
-                        self.fail_protocol(e);
+                        self.protocol_error(e);
                         break;
                     }
                 },
@@ -160,7 +160,7 @@ impl Connection {
                 (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
             if take > 0 {
                 if let Err(e) = self.payload(&mut frame, &input[pos..pos + take]) {
-                    self.fail_protocol(e);
+                    self.protocol_error(e);
                     break;
                 }
                 pos += take;
@@ -175,11 +175,11 @@ impl Connection {
             }
             self.rx.frame = None;
             if let Err(e) = self.end_frame(&frame) {
-                self.fail_protocol(e);
+                self.protocol_error(e);
                 break;
             }
         }
-        if self.close.closed { input.len() } else { pos }
+        if self.input_done() { input.len() } else { pos }
     }
 
     /// Reads a header from the stash and `input`. `Ok(None)`: all of `input` went into the
