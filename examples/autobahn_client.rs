@@ -1,0 +1,59 @@
+//! The Autobahn|Testsuite fuzzingserver testee: asks for the case count, runs every case by
+//! echoing each message, then asks the server to write its report.
+//!
+//! ```sh
+//! cargo run --release --example autobahn_client -- [BASE_URL] [AGENT]
+//! # defaults: ws://127.0.0.1:9001 wsmachine
+//! ```
+
+mod common;
+
+use common::WsStream;
+use wsmachine::handshake::ClientOptions;
+use wsmachine::{Config, Event};
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let base = args.next().unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let agent = args.next().unwrap_or_else(|| "wsmachine".into());
+    let base = base.trim_end_matches('/');
+
+    let count = case_count(base)?;
+    println!("{count} cases");
+    for case in 1..=count {
+        let url = format!("{base}/runCase?case={case}&agent={agent}");
+        if let Err(e) = echo(&url) {
+            eprintln!("case {case}: {e}");
+        }
+    }
+    let mut ws = WsStream::connect(&format!("{base}/updateReports?agent={agent}"), ClientOptions::new(), Config::default())?;
+    while ws.next_event()?.is_some() {}
+    println!("reports updated");
+    Ok(())
+}
+
+fn case_count(base: &str) -> std::io::Result<u32> {
+    let mut ws = WsStream::connect(&format!("{base}/getCaseCount"), ClientOptions::new(), Config::default())?;
+    let mut count = None;
+    while let Some(event) = ws.next_event()? {
+        if let Event::Text(text) = event {
+            count = text.trim().parse().ok();
+        }
+    }
+    count.ok_or_else(|| std::io::Error::other("no case count"))
+}
+
+fn echo(url: &str) -> std::io::Result<()> {
+    let mut config = Config::default();
+    config.max_message_size = 64 << 20;
+    config.max_frame_size = 64 << 20;
+    let mut ws = WsStream::connect(url, ClientOptions::new(), config)?;
+    while let Some(event) = ws.next_event()? {
+        match event {
+            Event::Text(text) => ws.conn.send_text(text).unwrap_or(()),
+            Event::Binary(data) => ws.conn.send_binary(data).unwrap_or(()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
