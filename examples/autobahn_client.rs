@@ -26,14 +26,22 @@ fn main() -> std::io::Result<()> {
             eprintln!("case {case}: {e}");
         }
     }
-    let mut ws = WsStream::connect(&format!("{base}/updateReports?agent={agent}"), ClientOptions::new(), Config::default())?;
+    let mut ws = WsStream::connect(
+        &format!("{base}/updateReports?agent={agent}"),
+        ClientOptions::new(),
+        Config::default(),
+    )?;
     while ws.next_event()?.is_some() {}
     println!("reports updated");
     Ok(())
 }
 
 fn case_count(base: &str) -> std::io::Result<u32> {
-    let mut ws = WsStream::connect(&format!("{base}/getCaseCount"), ClientOptions::new(), Config::default())?;
+    let mut ws = WsStream::connect(
+        &format!("{base}/getCaseCount"),
+        ClientOptions::new(),
+        Config::default(),
+    )?;
     let mut count = None;
     while let Some(event) = ws.next_event()? {
         if let Event::Text(text) = event {

@@ -67,9 +67,15 @@ fn run(url: &str) -> std::io::Result<()> {
                 Err(mpsc::TryRecvError::Empty) => break,
             }
         }
-        if !input_open && !closing && last_activity.elapsed() >= QUIET && ws.conn.buffered_amount() == 0 {
+        if !input_open
+            && !closing
+            && last_activity.elapsed() >= QUIET
+            && ws.conn.buffered_amount() == 0
+        {
             closing = true;
-            ws.conn.close(CloseCode::NORMAL, "").map_err(std::io::Error::other)?;
+            ws.conn
+                .close(CloseCode::NORMAL, "")
+                .map_err(std::io::Error::other)?;
         }
         // Short reads until we close, so new lines go out promptly and the quiet period is seen.
         let wait = (!closing).then_some(Duration::from_millis(10));
@@ -84,7 +90,12 @@ fn run(url: &str) -> std::io::Result<()> {
             }
             Step::Event(Event::Binary(data)) => eprintln!("(binary message, {} bytes)", data.len()),
             Step::Event(Event::Closed(outcome)) => {
-                eprintln!("closed: {} {:?} (clean: {})", outcome.code, outcome.reason.as_str(), outcome.clean);
+                eprintln!(
+                    "closed: {} {:?} (clean: {})",
+                    outcome.code,
+                    outcome.reason.as_str(),
+                    outcome.clean
+                );
             }
             Step::Event(_) | Step::Idle => {}
             Step::Done => return Ok(()),

@@ -15,7 +15,9 @@ use wsmachine::handshake::Accept;
 use wsmachine::{Config, Event};
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr)?;
     println!("listening on {}", listener.local_addr()?);
     for stream in listener.incoming() {

@@ -9,10 +9,10 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 
 use driver::WsStream;
+use tungstenite::Message;
+use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::{CloseCode as TCloseCode, Data, OpCode as TOpCode};
 use tungstenite::protocol::frame::{CloseFrame as TCloseFrame, Frame};
-use tungstenite::protocol::WebSocketConfig;
-use tungstenite::Message;
 use wsmachine::handshake::{Accept, ClientOptions};
 use wsmachine::{Bytes, CloseCode, Config, Event, MessageKind};
 
@@ -24,7 +24,9 @@ fn big_config() -> Config {
 }
 
 fn tungstenite_config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20))
+    WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20))
 }
 
 /// 16 MiB of a fixed pseudo-random pattern.
@@ -85,20 +87,40 @@ fn tungstenite_client_against_our_server() {
     });
 
     let stream = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/')).unwrap();
-    let (mut ws, _) = tungstenite::client::client_with_config(url.as_str(), stream, Some(tungstenite_config())).unwrap();
+    let (mut ws, _) =
+        tungstenite::client::client_with_config(url.as_str(), stream, Some(tungstenite_config()))
+            .unwrap();
     for m in messages() {
         ws.send(m.clone()).unwrap();
         assert_eq!(ws.read().unwrap(), m, "echo");
     }
     // A fragmented text message, sent frame by frame.
-    ws.send(Message::Frame(Frame::message(Bytes::from_static(b"frag"), TOpCode::Data(Data::Text), false))).unwrap();
-    ws.send(Message::Frame(Frame::message(Bytes::from_static(b"mented"), TOpCode::Data(Data::Continue), true))).unwrap();
+    ws.send(Message::Frame(Frame::message(
+        Bytes::from_static(b"frag"),
+        TOpCode::Data(Data::Text),
+        false,
+    )))
+    .unwrap();
+    ws.send(Message::Frame(Frame::message(
+        Bytes::from_static(b"mented"),
+        TOpCode::Data(Data::Continue),
+        true,
+    )))
+    .unwrap();
     assert_eq!(ws.read().unwrap(), Message::text("fragmented"));
     // Ping: our server answers with the same payload.
-    ws.send(Message::Ping(Bytes::from_static(b"are you there"))).unwrap();
-    assert_eq!(ws.read().unwrap(), Message::Pong(Bytes::from_static(b"are you there")));
+    ws.send(Message::Ping(Bytes::from_static(b"are you there")))
+        .unwrap();
+    assert_eq!(
+        ws.read().unwrap(),
+        Message::Pong(Bytes::from_static(b"are you there"))
+    );
     // Close from the client side: the server echoes the code.
-    ws.close(Some(TCloseFrame { code: TCloseCode::Library(4001), reason: "done".into() })).unwrap();
+    ws.close(Some(TCloseFrame {
+        code: TCloseCode::Library(4001),
+        reason: "done".into(),
+    }))
+    .unwrap();
     loop {
         match ws.read() {
             Ok(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 4001),
@@ -113,9 +135,13 @@ fn tungstenite_client_against_our_server() {
     expected.push(Event::Text("fragmented".into()));
     expected.push(Event::Ping(Bytes::from_static(b"are you there")));
     assert_eq!(&seen[..expected.len()], &expected[..]);
-    let Event::Close(frame) = &seen[expected.len()] else { panic!("{:?}", &seen[expected.len()..]) };
+    let Event::Close(frame) = &seen[expected.len()] else {
+        panic!("{:?}", &seen[expected.len()..])
+    };
     assert_eq!((frame.code(), frame.reason()), (CloseCode(4001), "done"));
-    let Event::Closed(outcome) = &seen[expected.len() + 1] else { panic!() };
+    let Event::Closed(outcome) = &seen[expected.len() + 1] else {
+        panic!()
+    };
     assert!(outcome.clean);
 }
 
@@ -128,7 +154,11 @@ fn tungstenite_echo_server(listener: TcpListener) -> thread::JoinHandle<Vec<Mess
         loop {
             match ws.read() {
                 Ok(Message::Text(t)) if t.as_str() == "close, please" => {
-                    ws.close(Some(TCloseFrame { code: TCloseCode::Library(4002), reason: "as asked".into() })).unwrap();
+                    ws.close(Some(TCloseFrame {
+                        code: TCloseCode::Library(4002),
+                        reason: "as asked".into(),
+                    }))
+                    .unwrap();
                 }
                 Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
                     seen.push(m.clone());
@@ -155,16 +185,33 @@ fn our_client_against_tungstenite_server() {
         }
         assert_eq!(ws.next_event().unwrap(), Some(to_event(&m)));
     }
-    ws.conn.send_fragment(MessageKind::Binary, &b"frag"[..], false).unwrap();
-    ws.conn.send_fragment(MessageKind::Binary, &b"mented"[..], true).unwrap();
-    assert_eq!(ws.next_event().unwrap(), Some(Event::Binary(Bytes::from_static(b"fragmented"))));
+    ws.conn
+        .send_fragment(MessageKind::Binary, &b"frag"[..], false)
+        .unwrap();
+    ws.conn
+        .send_fragment(MessageKind::Binary, &b"mented"[..], true)
+        .unwrap();
+    assert_eq!(
+        ws.next_event().unwrap(),
+        Some(Event::Binary(Bytes::from_static(b"fragmented")))
+    );
     ws.conn.send_ping(b"ping?").unwrap();
-    assert_eq!(ws.next_event().unwrap(), Some(Event::Pong(Bytes::from_static(b"ping?"))));
+    assert_eq!(
+        ws.next_event().unwrap(),
+        Some(Event::Pong(Bytes::from_static(b"ping?")))
+    );
     // Close from the server side.
     ws.conn.send_text("close, please").unwrap();
-    let Some(Event::Close(frame)) = ws.next_event().unwrap() else { panic!() };
-    assert_eq!((frame.code(), frame.reason()), (CloseCode(4002), "as asked"));
-    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else { panic!() };
+    let Some(Event::Close(frame)) = ws.next_event().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (frame.code(), frame.reason()),
+        (CloseCode(4002), "as asked")
+    );
+    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else {
+        panic!()
+    };
     assert!(outcome.clean);
     assert_eq!(ws.next_event().unwrap(), None);
 
@@ -172,7 +219,10 @@ fn our_client_against_tungstenite_server() {
     let mut expected = messages();
     expected.push(Message::binary(&b"fragmented"[..]));
     assert_eq!(&seen[..expected.len()], &expected[..]);
-    assert_eq!(seen[expected.len()], Message::Ping(Bytes::from_static(b"ping?")));
+    assert_eq!(
+        seen[expected.len()],
+        Message::Ping(Bytes::from_static(b"ping?"))
+    );
 }
 
 #[test]
@@ -183,12 +233,21 @@ fn our_client_closes_a_tungstenite_server() {
     ws.conn.send_text("last").unwrap();
     assert_eq!(ws.next_event().unwrap(), Some(Event::Text("last".into())));
     ws.conn.close(CloseCode::GOING_AWAY, "bye").unwrap();
-    let Some(Event::Close(frame)) = ws.next_event().unwrap() else { panic!() };
+    let Some(Event::Close(frame)) = ws.next_event().unwrap() else {
+        panic!()
+    };
     assert_eq!(frame.code(), CloseCode::GOING_AWAY);
-    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else { panic!() };
+    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else {
+        panic!()
+    };
     assert!(outcome.clean);
     assert_eq!(ws.next_event().unwrap(), None);
     let seen = server.join().unwrap();
-    let Message::Close(Some(frame)) = &seen[1] else { panic!("{seen:?}") };
-    assert_eq!((u16::from(frame.code), frame.reason.as_str()), (1001, "bye"));
+    let Message::Close(Some(frame)) = &seen[1] else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(
+        (u16::from(frame.code), frame.reason.as_str()),
+        (1001, "bye")
+    );
 }

@@ -50,14 +50,20 @@ impl WsStream {
         let request = loop {
             let n = stream.read(&mut buf)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "EOF during handshake"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "EOF during handshake",
+                ));
             }
             match handshake.receive(&buf[..n]) {
                 Ok(Status::Complete(request)) => break request,
                 Ok(Status::Partial) => {}
                 Err(rejection) => {
                     stream.write_all(&rejection.response().to_bytes())?;
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, rejection.to_string()));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        rejection.to_string(),
+                    ));
                 }
             }
         };
@@ -68,18 +74,29 @@ impl WsStream {
             stream.write_all(&refusal.to_bytes())?;
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, "refused"));
         };
-        let accepted = request.accept(&accept).map_err(|e| io::Error::other(e.to_string()))?;
+        let accepted = request
+            .accept(&accept)
+            .map_err(|e| io::Error::other(e.to_string()))?;
         stream.write_all(&accepted.response)?;
         let mut conn = Connection::new(Role::Server, accepted.negotiated, config);
         conn.receive(&accepted.leftover);
-        Ok(Self { stream, conn, buf, eof: false })
+        Ok(Self {
+            stream,
+            conn,
+            buf,
+            eof: false,
+        })
     }
 
     /// Connects to a `ws://` URL and runs the client handshake.
     pub fn connect(url: &str, options: ClientOptions, config: Config) -> io::Result<Self> {
-        let url = Url::parse(url).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let url = Url::parse(url)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         if url.is_tls() {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "wss:// needs a TLS layer"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "wss:// needs a TLS layer",
+            ));
         }
         let mut stream = TcpStream::connect((url.host(), url.port()))?;
         stream.set_nodelay(true)?;
@@ -89,17 +106,31 @@ impl WsStream {
         let mut buf = vec![0; 64 * 1024];
         let established = loop {
             let n = stream.read(&mut buf)?;
-            let result = if n == 0 { handshake.receive_eof().map(|()| Status::Partial) } else { handshake.receive(&buf[..n]) };
+            let result = if n == 0 {
+                handshake.receive_eof().map(|()| Status::Partial)
+            } else {
+                handshake.receive(&buf[..n])
+            };
             match result {
                 Ok(Status::Complete(established)) => break established,
                 Ok(Status::Partial) if n > 0 => {}
-                Ok(Status::Partial) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "EOF during handshake")),
+                Ok(Status::Partial) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "EOF during handshake",
+                    ));
+                }
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
             }
         };
         let mut conn = Connection::new(Role::Client, established.negotiated, config);
         conn.receive(&established.leftover);
-        Ok(Self { stream, conn, buf, eof: false })
+        Ok(Self {
+            stream,
+            conn,
+            buf,
+            eof: false,
+        })
     }
 
     /// Writes all pending output.
@@ -140,11 +171,17 @@ impl WsStream {
         }
         // After the closing handshake a client waits, bounded, for the server's FIN.
         let closed = self.conn.state() == wsmachine::ReadyState::Closed;
-        self.stream.set_read_timeout(if closed { Some(CLOSE_WAIT) } else { wait })?;
+        self.stream
+            .set_read_timeout(if closed { Some(CLOSE_WAIT) } else { wait })?;
         match self.stream.read(&mut self.buf) {
             Ok(0) => self.end_of_stream(),
             Ok(n) => self.conn.receive(&self.buf[..n]),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 if closed {
                     self.end_of_stream();
                 }
