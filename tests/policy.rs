@@ -284,7 +284,10 @@ fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
         c.receive(&input);
         assert_eq!(events(&mut c).len(), 10);
         let sent = frames(&output(&mut c));
-        let payloads: Vec<_> = sent.iter().map(|f| String::from_utf8(f.payload.clone()).unwrap()).collect();
+        let payloads: Vec<_> = sent
+            .iter()
+            .map(|f| String::from_utf8(f.payload.clone()).unwrap())
+            .collect();
         let expected: Vec<_> = (0..10).map(|i| format!("payload-{i}")).collect();
         assert_eq!(payloads, expected);
         assert!(sent.iter().all(|f| f.opcode == OpCode::Pong));
@@ -313,7 +316,10 @@ fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
         let rest = output(&mut c);
         let sent = frames(&rest[1..]);
         assert_eq!(sent.len(), 1);
-        assert_eq!((sent[0].opcode, &sent[0].payload[..]), (OpCode::Pong, &b"late"[..]));
+        assert_eq!(
+            (sent[0].opcode, &sent[0].payload[..]),
+            (OpCode::Pong, &b"late"[..])
+        );
     }
 }
 

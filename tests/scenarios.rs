@@ -360,17 +360,26 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
         }
         got.push(event);
     }
-    assert!(matches!(&got[..], [Event::Text(_), Event::Text(_), Event::Close(_), Event::Closed(o)] if o.clean));
+    assert!(
+        matches!(&got[..], [Event::Text(_), Event::Text(_), Event::Close(_), Event::Closed(o)] if o.clean)
+    );
     let sent = frames(&output(&mut s));
     let summary: Vec<_> = sent.iter().map(|f| (f.opcode, f.payload.clone())).collect();
     assert_eq!(
         summary,
-        [(OpCode::Text, b"one".to_vec()), (OpCode::Text, b"two".to_vec()), (OpCode::Close, b"\x03\xe8".to_vec())]
+        [
+            (OpCode::Text, b"one".to_vec()),
+            (OpCode::Text, b"two".to_vec()),
+            (OpCode::Close, b"\x03\xe8".to_vec())
+        ]
     );
     // EOF right after the Close (before it is taken) still ends cleanly once it is taken.
     let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
     s.receive(&input);
     s.receive_eof();
     let got = events(&mut s);
-    assert!(matches!(got.last(), Some(Event::Closed(o)) if o.clean && o.code == CloseCode::NORMAL), "{got:?}");
+    assert!(
+        matches!(got.last(), Some(Event::Closed(o)) if o.clean && o.code == CloseCode::NORMAL),
+        "{got:?}"
+    );
 }

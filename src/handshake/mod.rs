@@ -179,7 +179,6 @@ impl Default for HandshakeLimits {
 
 pub use crate::Status;
 
-
 /// One header field of a request or response, as received (or as it will be sent).
 ///
 /// Names compare ASCII case-insensitively everywhere in this module; the value is kept as
