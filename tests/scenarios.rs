@@ -383,3 +383,24 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
         "{got:?}"
     );
 }
+
+/// Regression (Autobahn 3.2, 4.1.3, 5.15): a valid message and a bad frame in one read. The
+/// message is delivered and can be answered; the connection fails with 1002 after it.
+#[test]
+fn a_message_before_a_protocol_error_in_the_same_read_can_be_answered() {
+    let mut input = frame(true, 0x1, Some(KEY), b"fine");
+    let mut bad = frame(true, 0x1, Some(KEY), b"rsv");
+    bad[0] |= 0x20; // RSV2
+    input.extend(bad);
+    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    s.receive(&input);
+    let first = s.poll_event();
+    assert_eq!(first, Some(Event::Text("fine".into())));
+    s.send_text("fine").unwrap();
+    let rest = events(&mut s);
+    assert!(matches!(&rest[..], [Event::Closed(o)] if o.error == Some(ProtocolError::ReservedBits)), "{rest:?}");
+    let sent = frames(&output(&mut s));
+    let ops: Vec<_> = sent.iter().map(|f| f.opcode).collect();
+    assert_eq!(ops, [OpCode::Text, OpCode::Close]);
+    assert_eq!(sent[1].payload[..2], 1002u16.to_be_bytes());
+}
