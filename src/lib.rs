@@ -134,6 +134,8 @@ mod config;
 mod connection;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "std")]
+pub mod keepalive;
 pub mod handshake;
 pub mod mask_source;
 mod negotiated;
