@@ -45,7 +45,9 @@ type Room = broadcast::Sender<Arc<str>>;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     println!("chat listening on http://{local}/");
@@ -68,7 +70,13 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > 16 * 1024 {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "too large").await;
+            return respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                "too large",
+            )
+            .await;
         }
         let n = stream.read(&mut buf).await?;
         if n == 0 {
@@ -91,7 +99,9 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
                 }
             };
             let nick = nickname(request.query().unwrap_or(""), peer);
-            let accepted = request.accept(&Accept::new()).map_err(std::io::Error::other)?;
+            let accepted = request
+                .accept(&Accept::new())
+                .map_err(std::io::Error::other)?;
             stream.write_all(&accepted.response).await?;
             let mut config = Config::default();
             config.max_message_size = MAX_MESSAGE;
@@ -105,7 +115,12 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
 }
 
 /// One chat client until its connection ends.
-async fn chat(stream: TcpStream, mut conn: Connection, nick: String, room: Room) -> std::io::Result<()> {
+async fn chat(
+    stream: TcpStream,
+    mut conn: Connection,
+    nick: String,
+    room: Room,
+) -> std::io::Result<()> {
     let mut inbox = room.subscribe();
     let _ = room.send(format!("* {nick} joined").into());
     let mut keepalive = Keepalive::new(PING_INTERVAL, PING_TIMEOUT, Instant::now().into_std());
@@ -120,14 +135,20 @@ async fn chat(stream: TcpStream, mut conn: Connection, nick: String, room: Room)
                         let _ = room.send(format!("{nick}: {line}").into());
                     }
                 }
-                Event::Closed(outcome) => eprintln!("{nick} left: {} {}", outcome.code, outcome.reason),
+                Event::Closed(outcome) => {
+                    eprintln!("{nick} left: {} {}", outcome.code, outcome.reason)
+                }
                 _ => {}
             }
         }
         if conn.wants_transport_close() {
             break;
         }
-        let interest = if conn.buffered_amount() > 0 { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        let interest = if conn.buffered_amount() > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
         let wake = Instant::from_std(keepalive.poll_timeout());
         tokio::select! {
             ready = stream.ready(interest) => {
@@ -178,7 +199,10 @@ async fn chat(stream: TcpStream, mut conn: Connection, nick: String, room: Room)
 /// The `nick` query parameter (percent-decoded, trimmed, at most 32 characters), or a name
 /// made from the peer's port.
 fn nickname(query: &str, peer: SocketAddr) -> String {
-    let raw = query.split('&').find_map(|kv| kv.strip_prefix("nick=")).unwrap_or("");
+    let raw = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("nick="))
+        .unwrap_or("");
     let mut bytes = Vec::new();
     let mut it = raw.bytes();
     while let Some(b) = it.next() {
@@ -191,11 +215,25 @@ fn nickname(query: &str, peer: SocketAddr) -> String {
             b => bytes.push(b),
         }
     }
-    let nick: String = String::from_utf8_lossy(&bytes).trim().chars().filter(|c| !c.is_control()).take(32).collect();
-    if nick.is_empty() { format!("guest-{}", peer.port()) } else { nick }
+    let nick: String = String::from_utf8_lossy(&bytes)
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(32)
+        .collect();
+    if nick.is_empty() {
+        format!("guest-{}", peer.port())
+    } else {
+        nick
+    }
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) -> std::io::Result<()> {
+async fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    content_type: &str,
+    body: &str,
+) -> std::io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
