@@ -58,7 +58,13 @@ impl Keepalive {
     /// Pings after `interval` without input; reports the peer dead `timeout` after an
     /// unanswered Ping. `now` starts the first interval.
     pub fn new(interval: Duration, timeout: Duration, now: Instant) -> Self {
-        Self { interval, timeout, last_activity: now, ping_sent: None, pings: 0 }
+        Self {
+            interval,
+            timeout,
+            last_activity: now,
+            ping_sent: None,
+            pings: 0,
+        }
     }
 
     /// Records that bytes arrived from the peer at `now` (call it after every `receive`).

@@ -398,7 +398,10 @@ fn a_message_before_a_protocol_error_in_the_same_read_can_be_answered() {
     assert_eq!(first, Some(Event::Text("fine".into())));
     s.send_text("fine").unwrap();
     let rest = events(&mut s);
-    assert!(matches!(&rest[..], [Event::Closed(o)] if o.error == Some(ProtocolError::ReservedBits)), "{rest:?}");
+    assert!(
+        matches!(&rest[..], [Event::Closed(o)] if o.error == Some(ProtocolError::ReservedBits)),
+        "{rest:?}"
+    );
     let sent = frames(&output(&mut s));
     let ops: Vec<_> = sent.iter().map(|f| f.opcode).collect();
     assert_eq!(ops, [OpCode::Text, OpCode::Close]);
