@@ -19,18 +19,38 @@
 //!
 //! # A blocking run loop
 //!
+//! A complete echo server connection over a [`TcpStream`](std::net::TcpStream): the opening
+//! handshake, then the driver contract.
+//!
 //! ```no_run
 //! use std::io::{Read, Write};
 //! use std::net::TcpStream;
-//! use wsmachine::{Config, Connection, Event, Negotiated, Role};
+//! use wsmachine::handshake::{Accept, ServerHandshake, Status};
+//! use wsmachine::{Config, Connection, Event, Role};
 //!
-//! fn run(mut stream: TcpStream, negotiated: Negotiated, leftover: &[u8]) -> std::io::Result<()> {
-//!     let mut conn = Connection::new(Role::Server, negotiated, Config::default());
-//!     conn.receive(leftover); // bytes that arrived right after the handshake
+//! fn serve(mut stream: TcpStream) -> std::io::Result<()> {
 //!     let mut buf = vec![0; 64 * 1024];
+//!     // 1. The opening handshake: feed bytes until the request is complete.
+//!     let mut handshake = ServerHandshake::default();
+//!     let request = loop {
+//!         let n = stream.read(&mut buf)?;
+//!         match handshake.receive(&buf[..n]) {
+//!             Ok(Status::Complete(request)) => break request,
+//!             Ok(Status::Partial) if n > 0 => continue,
+//!             Ok(Status::Partial) => return Ok(()), // EOF mid-request
+//!             Err(rejection) => return stream.write_all(&rejection.response().to_bytes()),
+//!         }
+//!     };
+//!     let accepted = request.accept(&Accept::new()).expect("no subprotocol to check");
+//!     stream.write_all(&accepted.response)?;
+//!     let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+//!     conn.receive(&accepted.leftover); // bytes that arrived right after the request
+//!
+//!     // 2. The driver contract: events, then output, then read.
 //!     loop {
 //!         while let Some(event) = conn.poll_event() {
 //!             match event {
+//!                 // Sending fails only once we are closing: nothing left to answer then.
 //!                 Event::Text(text) => conn.send_text(text).unwrap_or(()),
 //!                 Event::Binary(data) => conn.send_binary(data).unwrap_or(()),
 //!                 Event::Closed(outcome) => println!("closed: {outcome:?}"),
@@ -52,9 +72,10 @@
 //! }
 //! ```
 //!
-//! (`send_text` can only fail after a Close, which is why the echo ignores that error.) A
-//! client does the same with [`Role::Client`]; it must also bound how long it waits for the
-//! server to close the transport after the closing handshake, since wsmachine has no clock.
+//! A client does the same with [`handshake::ClientHandshake`] and [`Role::Client`]; after the
+//! closing handshake it must also bound how long it waits for the server to close the
+//! transport (wsmachine has no clock; a few seconds is usual). `examples/common/mod.rs` in the
+//! repository is this loop for both roles, with that timeout.
 //!
 //! # Under tokio, and over HTTP/2
 //!
