@@ -140,6 +140,9 @@
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` through `core::error::Error`, [`Connection::pending_output_vectored`] |
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
+//! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
+//! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and RFC 8441 extended CONNECT |
+//! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
 //! `thumbv7em-none-eabihf`); give clients a [`MaskSource`] with

@@ -110,12 +110,18 @@ impl Utf8Validator {
 /// Validates `bytes`, allowing an unfinished (but so far valid) code point at the end.
 /// Returns how many bytes form complete code points.
 fn validate_prefix(bytes: &[u8]) -> Result<usize, Utf8Error> {
-    match core::str::from_utf8(bytes) {
-        Ok(_) => Ok(bytes.len()),
-        // `error_len() == None` means "unexpected end of input": the standard library checks
-        // each continuation byte's allowed range as it goes, so a `None` here is always a valid
+    // With feature `simdutf8`, its `compat` validator: SIMD, and the same `valid_up_to` /
+    // `error_len` as the standard library.
+    #[cfg(feature = "simdutf8")]
+    let result = simdutf8::compat::from_utf8(bytes).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len()));
+    #[cfg(not(feature = "simdutf8"))]
+    let result = core::str::from_utf8(bytes).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len()));
+    match result {
+        Ok(()) => Ok(bytes.len()),
+        // `error_len() == None` means "unexpected end of input": the validators check each
+        // continuation byte's allowed range as they go, so a `None` here is always a valid
         // prefix of some code point.
-        Err(e) if e.error_len().is_none() => Ok(e.valid_up_to()),
+        Err((valid_up_to, None)) => Ok(valid_up_to),
         Err(_) => Err(Utf8Error),
     }
 }
