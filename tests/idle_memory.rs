@@ -25,18 +25,34 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Heap bytes per connection for 10,000 idle connections of `role` (boxed, as a server that
-/// keeps them in a map would), not counting the box itself.
+/// A real handshake (with a subprotocol) for `role`, giving what the connection starts from.
+fn handshake(role: Role) -> Negotiated {
+    use wsmachine::handshake::{Accept, ClientHandshake, ClientOptions, ServerHandshake, Status, Url};
+    let url = Url::parse("ws://example.com/chat").unwrap();
+    let mut client =
+        ClientHandshake::with_nonce(&url, ClientOptions::new().protocol("chat"), [7; 16]).unwrap();
+    let mut server = ServerHandshake::default();
+    let Ok(Status::Complete(request)) = server.receive(client.request_bytes()) else { panic!() };
+    let accepted = request.accept(&Accept::new().protocol("chat")).unwrap();
+    match role {
+        Role::Server => accepted.negotiated,
+        Role::Client => {
+            let Ok(Status::Complete(done)) = client.receive(&accepted.response) else { panic!() };
+            done.negotiated
+        }
+    }
+}
+
+/// Heap bytes per connection for 10,000 idle connections of `role` after a handshake (boxed,
+/// as a server that keeps them in a map would), not counting the box itself. Whatever the
+/// handshake allocated and did not hand to the connection is freed before the next one, so
+/// the difference is what the connections keep.
 fn heap_per_idle_connection(role: Role) -> isize {
     const N: usize = 10_000;
     let mut conns = Vec::with_capacity(N);
     let before = LIVE.load(Ordering::SeqCst);
     for _ in 0..N {
-        conns.push(Box::new(Connection::new(
-            role,
-            Negotiated::default(),
-            Config::default(),
-        )));
+        conns.push(Box::new(Connection::new(role, handshake(role), Config::default())));
     }
     let after = LIVE.load(Ordering::SeqCst);
     let boxes = (N * std::mem::size_of::<Connection>()) as isize;
@@ -51,11 +67,12 @@ fn idle_connections_hold_at_most_a_few_hundred_bytes_of_heap() {
     let client = heap_per_idle_connection(Role::Client);
     let inline = std::mem::size_of::<Connection>();
     println!(
-        "idle heap per connection: server {server} B, client {client} B; inline size {inline} B"
+        "10,000 idle connections after a handshake: heap per connection: server {server} B, \
+         client {client} B; inline size {inline} B"
     );
     assert!(server <= 256, "server: {server} bytes");
     // A client also holds its batched OS mask source.
-    assert!(client <= 256, "client: {client} bytes");
+    assert!(client <= 384, "client: {client} bytes");
     // Even counting the connection itself, boxed, under 1 KiB.
     assert!(inline + server as usize <= 1024);
     assert!(inline + client as usize <= 1024);
