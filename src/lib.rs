@@ -77,18 +77,42 @@
 //! transport (wsmachine has no clock; a few seconds is usual). `examples/common/mod.rs` in the
 //! repository is this loop for both roles, with that timeout.
 //!
-//! # Under tokio, and over HTTP/2
+//! # Under tokio
 //!
-//! The loop is the same with `AsyncReadExt::read` and `AsyncWriteExt::write`. For
-//! backpressure, stop reading while [`buffered_amount`](Connection::buffered_amount) is above
-//! a bound of your choosing, and keep writing. With a split reader and writer, keep the
-//! `Connection` behind one lock and have the reader wake the writer (a `Notify`) after every
-//! `receive`, since input can produce output.
+//! The loop is the same with `AsyncReadExt::read` and `AsyncWriteExt::write`;
+//! `examples/common/tokio_driver.rs` (`AsyncWs`) is a complete driver. What needs care:
 //!
-//! A `Connection` knows nothing about HTTP: it starts from a [`Negotiated`] value and the bytes
-//! that followed the handshake. Over an RFC 8441 HTTP/2 stream (extended CONNECT), feed it the
-//! DATA frames' payloads and send its output as DATA; END_STREAM is
-//! [`receive_eof`](Connection::receive_eof).
+//! - **One owner, no lost wake-ups.** Let one task own the `Connection` and the transport and
+//!   wait in one place that polls the write side while output is pending and the read side
+//!   while you want input (`select!` or a `poll_fn`). Every change to the connection then
+//!   happens between two waits, and each wait is built from the state after it, so no wake-up
+//!   can be lost; other tasks hand messages over through a channel in the same `select!`. If
+//!   you split reader and writer into two tasks, share the `Connection` behind one lock and have
+//!   the reader wake the writer after *every* `receive` (input produces output: Pongs, the Close
+//!   reply) with something that remembers a wake-up given before the writer waits, such as
+//!   `tokio::sync::Notify::notify_one`.
+//! - **Backpressure.** Take new input or new outgoing messages only while
+//!   [`buffered_amount`](Connection::buffered_amount) is under a bound of your choosing; unread
+//!   bytes push back on the peer through TCP. Never wait for writes without also reading, or
+//!   two such peers with large output deadlock.
+//! - **Cancel safety.** If the wait can be dropped (`select!`, `timeout`), hand a completed
+//!   read to `receive` and a completed write to `consume_output` before the next `.await`.
+//! - **Timers.** Once closing has started, bound the wait for the peer; drive
+//!   [`keepalive::Keepalive`] from the same wait (sleep until `poll_timeout()`, then
+//!   `handle_timeout(now)`; `record_activity(now)` after every read).
+//!
+//! # Over HTTP/2 (RFC 8441)
+//!
+//! A `Connection` knows nothing about HTTP, so a WebSocket on an HTTP/2 stream is the same
+//! loop over another transport (`examples/h2_extended_connect.rs`, with the `h2` crate). The
+//! server enables `SETTINGS_ENABLE_CONNECT_PROTOCOL`, validates the extended CONNECT request
+//! with `handshake::Request::from_extended_connect` (feature `http`) and answers with the `200`
+//! from `accept_http`, leaving the stream open. Then on either side: the payloads of received
+//! DATA frames go to [`receive`](Connection::receive) (they need not line up with WebSocket
+//! frames), [`pending_output`](Connection::pending_output) goes out as DATA, the peer's
+//! END_STREAM is [`receive_eof`](Connection::receive_eof), and a reset stream is an abnormal
+//! end. There are no leftover bytes. Mind flow control: release receive capacity after each
+//! `receive`, and send no more than the capacity h2 assigned.
 //!
 //! # Events
 //!
