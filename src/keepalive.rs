@@ -67,7 +67,8 @@ impl Keepalive {
         }
     }
 
-    /// Records that bytes arrived from the peer at `now` (call it after every `receive`).
+    /// Records that bytes arrived from the peer at `now`: call it after every `receive`, and
+    /// only then — it also clears the unanswered Ping, since any byte proves the peer alive.
     pub fn record_activity(&mut self, now: Instant) {
         self.last_activity = self.last_activity.max(now);
         self.ping_sent = None;
