@@ -6,6 +6,11 @@
 //! APIs require). Output goes to a sink that only counts bytes. `memcpy` copies the same input
 //! bytes once, read by read, into a buffer: the floor for anything that moves the payload.
 //! Run with `cargo bench --bench codec`; see BENCHMARKS.md.
+//!
+//! With `--features deflate`, the `compressed` groups measure permessage-deflate: decoding and
+//! encoding compressed JSON-like text, with and without context takeover. They measure
+//! wsmachine alone: tungstenite 0.30 and fastwebsockets 0.10 do not implement
+//! permessage-deflate (`cargo bench --bench codec --features deflate -- compressed`).
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
@@ -510,5 +515,163 @@ fn encode(c: &mut Criterion) {
     }
 }
 
+// ---------- permessage-deflate ----------
+
+#[cfg(feature = "deflate")]
+mod compressed {
+    use super::*;
+    use wsmachine::extensions::DeflateParams;
+
+    const MESSAGES: usize = 5_000;
+
+    /// About 4 KiB of JSON-like text per message, each message different, as an API feed.
+    fn json_messages() -> Vec<String> {
+        let mut rng = Rng(6);
+        (0..MESSAGES)
+            .map(|i| {
+                let mut m = format!("{{\"seq\": {i}, \"items\": [");
+                while m.len() < 4000 {
+                    let v = rng.next();
+                    m.push_str(&format!(
+                        "{{\"id\": {}, \"price\": {}.{:02}, \"name\": \"item-{}\", \"ok\": {}}}, ",
+                        v % 100_000,
+                        (v >> 20) % 1000,
+                        (v >> 30) % 100,
+                        (v >> 40) % 500,
+                        v & 1 == 0
+                    ));
+                }
+                m.push_str("null]}");
+                m
+            })
+            .collect()
+    }
+
+    fn negotiated(no_context_takeover: bool) -> Negotiated {
+        let mut p = DeflateParams::new();
+        p.server_no_context_takeover = no_context_takeover;
+        p.client_no_context_takeover = no_context_takeover;
+        Negotiated::new().with_deflate(p)
+    }
+
+    fn config(level: u8) -> Config {
+        let mut c = big_config();
+        c.deflate.level = level;
+        c
+    }
+
+    /// What a client sends for `messages`: compressed and masked.
+    fn client_wire(messages: &[String], no_context_takeover: bool) -> Vec<u8> {
+        let mut conn = Connection::new(Role::Client, negotiated(no_context_takeover), config(6));
+        let mut wire = Vec::new();
+        for m in messages {
+            conn.send_text(m.as_str()).unwrap();
+            while !conn.pending_output().is_empty() {
+                let n = conn.pending_output().len();
+                wire.extend_from_slice(conn.pending_output());
+                conn.consume_output(n);
+            }
+        }
+        wire
+    }
+
+    fn decode(input: &[u8], no_context_takeover: bool, read: usize) -> usize {
+        let mut conn = Connection::new(Role::Server, negotiated(no_context_takeover), config(6));
+        let mut messages = 0;
+        for chunk in input.chunks(read) {
+            conn.receive(chunk);
+            while let Some(event) = conn.poll_event() {
+                if matches!(event, Event::Text(_)) {
+                    messages += 1;
+                }
+                black_box(event);
+            }
+        }
+        messages
+    }
+
+    fn encode(messages: &[String], no_context_takeover: bool, level: u8) -> usize {
+        let mut conn =
+            Connection::new(Role::Server, negotiated(no_context_takeover), config(level));
+        let mut written = 0;
+        for m in messages {
+            conn.send_text(m.as_str()).unwrap();
+            if conn.buffered_amount() >= SINK_FLUSH {
+                while !conn.pending_output().is_empty() {
+                    let n = black_box(conn.pending_output()).len();
+                    written += n;
+                    conn.consume_output(n);
+                }
+            }
+        }
+        while !conn.pending_output().is_empty() {
+            let n = black_box(conn.pending_output()).len();
+            written += n;
+            conn.consume_output(n);
+        }
+        written
+    }
+
+    pub fn benches(c: &mut Criterion) {
+        let messages = json_messages();
+        let text_bytes: usize = messages.iter().map(String::len).sum();
+        let mut group = c.benchmark_group("compressed decode 5k x 4 KiB JSON text");
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(5))
+            .warm_up_time(Duration::from_secs(1));
+        // Throughput in inflated (application) bytes.
+        group.throughput(Throughput::Bytes(text_bytes as u64));
+        for no_context_takeover in [false, true] {
+            let input = client_wire(&messages, no_context_takeover);
+            let context = if no_context_takeover {
+                "no context takeover"
+            } else {
+                "context takeover"
+            };
+            println!(
+                "{context}: {text_bytes} bytes of text, {} on the wire ({:.1}%)",
+                input.len(),
+                100.0 * input.len() as f64 / text_bytes as f64
+            );
+            assert_eq!(decode(&input, no_context_takeover, 64 * 1024), MESSAGES);
+            group.bench_function(
+                BenchmarkId::new("wsmachine", format!("{context}, 64KiB reads")),
+                |b| b.iter(|| decode(&input, no_context_takeover, 64 * 1024)),
+            );
+        }
+        group.finish();
+
+        let mut group = c.benchmark_group("compressed encode 5k x 4 KiB JSON text (server)");
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(5))
+            .warm_up_time(Duration::from_secs(1));
+        group.throughput(Throughput::Bytes(text_bytes as u64));
+        for no_context_takeover in [false, true] {
+            for level in [1, 6] {
+                let context = if no_context_takeover {
+                    "no context takeover"
+                } else {
+                    "context takeover"
+                };
+                let wire = encode(&messages, no_context_takeover, level);
+                println!(
+                    "{context}, level {level}: {wire} bytes on the wire ({:.1}%)",
+                    100.0 * wire as f64 / text_bytes as f64
+                );
+                group.bench_function(
+                    BenchmarkId::new("wsmachine", format!("{context}, level {level}")),
+                    |b| b.iter(|| encode(&messages, no_context_takeover, level)),
+                );
+            }
+        }
+        group.finish();
+    }
+}
+
+#[cfg(feature = "deflate")]
+criterion_group!(benches, decode, encode, compressed::benches);
+#[cfg(not(feature = "deflate"))]
 criterion_group!(benches, decode, encode);
 criterion_main!(benches);

@@ -20,9 +20,11 @@ fn deref(c: &mut Criterion) {
             b.iter(|| black_box(black_box(t).as_str().len()))
         });
         // The safe alternative: validate on every access.
-        group.bench_with_input(BenchmarkId::new("checked on access", size), &bytes, |b, bytes| {
-            b.iter(|| black_box(std::str::from_utf8(black_box(bytes)).unwrap().len()))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("checked on access", size),
+            &bytes,
+            |b, bytes| b.iter(|| black_box(std::str::from_utf8(black_box(bytes)).unwrap().len())),
+        );
     }
     group.finish();
 }

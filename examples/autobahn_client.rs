@@ -2,9 +2,14 @@
 //! echoing each message, then asks the server to write its report.
 //!
 //! ```sh
-//! cargo run --release --example autobahn_client -- [BASE_URL] [AGENT]
+//! cargo run --release --example autobahn_client -- [BASE_URL] [AGENT] [--deflate]
 //! # defaults: ws://127.0.0.1:9001 wsmachine
 //! ```
+//!
+//! With `--deflate` (build with `--features deflate`) every case connection offers
+//! permessage-deflate (RFC 7692), as a browser does: `permessage-deflate;
+//! client_max_window_bits`, which lets the server choose any of the parameters (Autobahn's
+//! sections 12 and 13).
 
 mod common;
 
@@ -13,16 +18,34 @@ use wsmachine::handshake::ClientOptions;
 use wsmachine::{Config, Event};
 
 fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or_else(|| "ws://127.0.0.1:9001".into());
-    let agent = args.next().unwrap_or_else(|| "wsmachine".into());
+    let mut positional = Vec::new();
+    let mut deflate = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--deflate" => deflate = true,
+            _ if !arg.starts_with('-') && positional.len() < 2 => positional.push(arg),
+            _ => {
+                eprintln!("usage: autobahn_client [BASE_URL] [AGENT] [--deflate]");
+                std::process::exit(2);
+            }
+        }
+    }
+    if deflate && !cfg!(feature = "deflate") {
+        eprintln!("autobahn_client: --deflate needs a build with `--features deflate`");
+        std::process::exit(2);
+    }
+    let mut positional = positional.into_iter();
+    let base = positional
+        .next()
+        .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let agent = positional.next().unwrap_or_else(|| "wsmachine".into());
     let base = base.trim_end_matches('/');
 
     let count = case_count(base)?;
     println!("{count} cases");
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        if let Err(e) = echo(&url) {
+        if let Err(e) = echo(&url, deflate) {
             eprintln!("case {case}: {e}");
         }
     }
@@ -51,11 +74,22 @@ fn case_count(base: &str) -> std::io::Result<u32> {
     count.ok_or_else(|| std::io::Error::other("no case count"))
 }
 
-fn echo(url: &str) -> std::io::Result<()> {
+/// What each case connection offers.
+fn options(deflate: bool) -> ClientOptions {
+    let options = ClientOptions::new();
+    #[cfg(feature = "deflate")]
+    if deflate {
+        return options.deflate(wsmachine::extensions::DeflateOptions::new());
+    }
+    let _ = deflate;
+    options
+}
+
+fn echo(url: &str, deflate: bool) -> std::io::Result<()> {
     let mut config = Config::default();
     config.max_message_size = 64 << 20;
     config.max_frame_size = 64 << 20;
-    let mut ws = WsStream::connect(url, ClientOptions::new(), config)?;
+    let mut ws = WsStream::connect(url, options(deflate), config)?;
     while let Some(event) = ws.next_event()? {
         match event {
             Event::Text(text) => ws.conn.send_text(text).unwrap_or(()),

@@ -6,8 +6,10 @@
 //!
 //! ```sh
 //! cargo run --example echo_server &
-//! cargo run --example client -- ws://127.0.0.1:9001/
+//! cargo run --example client -- ws://127.0.0.1:9001/ [--deflate]
 //! ```
+//!
+//! `--deflate` (build with `--features deflate`) offers permessage-deflate (RFC 7692).
 
 mod common;
 
@@ -24,18 +26,36 @@ use wsmachine::handshake::ClientOptions;
 use wsmachine::{CloseCode, Config, Event};
 
 fn main() {
-    let Some(url) = std::env::args().nth(1) else {
-        eprintln!("usage: client ws://HOST[:PORT]/PATH");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let deflate = args.iter().any(|a| a == "--deflate");
+    let urls: Vec<&String> = args.iter().filter(|a| *a != "--deflate").collect();
+    let [url] = urls[..] else {
+        eprintln!("usage: client ws://HOST[:PORT]/PATH [--deflate]");
         std::process::exit(2);
     };
-    if let Err(e) = run(&url) {
+    if deflate && !cfg!(feature = "deflate") {
+        eprintln!("client: --deflate needs a build with `--features deflate`");
+        std::process::exit(2);
+    }
+    if let Err(e) = run(url, deflate) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(url: &str) -> std::io::Result<()> {
-    let mut ws = WsStream::connect(url, ClientOptions::new(), Config::default())?;
+fn run(url: &str, deflate: bool) -> std::io::Result<()> {
+    #[allow(unused_mut)]
+    let mut options = ClientOptions::new();
+    #[cfg(feature = "deflate")]
+    if deflate {
+        options = options.deflate(wsmachine::extensions::DeflateOptions::new());
+    }
+    let _ = deflate;
+    let mut ws = WsStream::connect(url, options, Config::default())?;
+    eprintln!(
+        "connected (extensions: {})",
+        ws.conn.negotiated().extensions().unwrap_or("none")
+    );
     // Standard input is read on its own thread; the socket thread polls for lines between
     // short reads, so one thread owns the connection.
     let (lines, input) = mpsc::channel::<Option<String>>();

@@ -19,15 +19,17 @@
 # Flags, and the environment variables they override:
 #   --only server|client   AUTOBAHN_ONLY      run one role (default: both)
 #   --deflate              AUTOBAHN_DEFLATE=1 include sections 12 and 13 (permessage-deflate):
-#                                             echo_server gets --deflate, the default exclude
-#                                             list becomes empty, and 2 shards are the default
+#                                             echo_server and autobahn_client get --deflate,
+#                                             the default exclude list becomes empty, and 2
+#                                             shards are the default (about 6.5 min per role)
 #   --cases LIST           AUTOBAHN_CASES     comma-separated case patterns (default '*');
 #                                             '1.*' is section 1, '9.1.*' a subsection, '5.13' one case
 #   --exclude LIST         AUTOBAHN_EXCLUDE   patterns to leave out (default '12.*,13.*', or none
 #                                             with --deflate)
 #   --shards N             AUTOBAHN_SHARDS    split the cases over N wstest processes (each with
 #                                             its own echo_server / fuzzingserver and outdir)
-#   --no-build                                do not run `cargo build --release --examples`
+#   --no-build                                do not run `cargo build --release --examples
+#                                             --features deflate`
 #   --install-only                            install Autobahn|Testsuite and stop
 # Other environment variables:
 #   AUTOBAHN_AGENT         agent name in the reports (default wsmachine)
@@ -53,10 +55,10 @@ VENV_PY3="$AB_DIR/venv-py3"   # holds virtualenv==20.21.1, which can still make 
 VENV_PY27="$AB_DIR/venv-py27" # holds autobahntestsuite
 PY27="$VENV_PY27/bin/python"
 
-# Extra arguments for our examples when sections 12/13 run. echo_server takes --deflate (issue 4);
-# autobahn_client has no such flag yet: add it here once it offers permessage-deflate.
+# Extra arguments for our examples when sections 12/13 run: echo_server accepts
+# permessage-deflate, autobahn_client offers it on every case connection.
 ECHO_DEFLATE_ARGS=(--deflate)
-CLIENT_DEFLATE_ARGS=()
+CLIENT_DEFLATE_ARGS=(--deflate)
 
 ONLY="${AUTOBAHN_ONLY:-}"
 DEFLATE="${AUTOBAHN_DEFLATE:-0}"
@@ -155,6 +157,17 @@ install_autobahn() {
 install_autobahn
 if ((INSTALL_ONLY)); then exit 0; fi
 
+# The examples always build with feature `deflate` (a superset: without --deflate they behave
+# as plain builds), so one build serves both kinds of run. Sets EXAMPLES_DIR.
+build_examples_deflate() {
+    local secs="${BUILD_TIMEOUT:-1800}" started=$SECONDS
+    log "building examples: cargo build --release --examples --features deflate (limit ${secs}s)"
+    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples \
+        --features deflate || die "cargo build --release --examples --features deflate failed"
+    EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
+    log "built in $((SECONDS - started))s: $EXAMPLES_DIR"
+}
+
 # ---------------------------------------------------------------------------------------------
 # The testees: our examples, unless overridden.
 
@@ -165,7 +178,7 @@ CLIENT=()
 if { [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]] ||
     [[ "$ONLY" != server && ${#CLIENT[@]} -eq 0 ]]; }; then
     if ((BUILD)); then
-        build_examples
+        build_examples_deflate
     else
         EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     fi

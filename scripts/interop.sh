@@ -6,6 +6,11 @@
 # (a) server: our examples/echo_server, with py_client.py and node_client.mjs as clients;
 # (b) client: our examples/client.rs, with py_echo_server.py and node_echo_server.mjs as servers.
 #
+# Compression is on everywhere: our examples run with --deflate (built with feature `deflate`),
+# the peers offer and accept permessage-deflate (Node `ws` compressing every message), and each
+# run checks that the handshake really agreed to it: the peer clients with
+# --require-extension permessage-deflate, the peer servers by the extensions they report.
+#
 # The message set is scripts/interop/messages.py (texts: "hello", empty, multi-byte UTF-8,
 # 64 KiB; binaries: empty, all 256 byte values, 1 MiB pseudo-random; then ping/pong and a
 # close with 1000), checked byte for byte. examples/client.rs sends stdin lines as text, so (b)
@@ -17,14 +22,17 @@
 #
 # Environment:
 #   ECHO_SERVER_CMD   command for (a) instead of target/release/examples/echo_server; the address
-#                     127.0.0.1:PORT is appended; it must print a line starting `listening on`.
+#                     127.0.0.1:PORT is appended (no --deflate); it must print a line starting
+#                     `listening on` and agree to permessage-deflate.
 #                     Split on whitespace (no quoting). E.g. a stand-in:
 #                     ECHO_SERVER_CMD=".tools/py-interop/bin/python scripts/interop/py_echo_server.py"
 #   CLIENT_CMD        command for (b) instead of target/release/examples/client; the URL
-#                     ws://127.0.0.1:PORT is appended.
+#                     ws://127.0.0.1:PORT is appended (no --deflate); it must offer
+#                     permessage-deflate.
 #   INTEROP_TIMEOUT   seconds allowed for each peer run (default 120).
 #   INTEROP_OUT       folder for logs (default .tools/interop-run).
-#   BUILD_TIMEOUT     seconds allowed for `cargo build --release --examples` (default 1800).
+#   BUILD_TIMEOUT     seconds allowed for `cargo build --release --examples --features deflate`
+#                     (default 1800).
 #
 # Exit status 0 only if every check passed. Binds and connects to 127.0.0.1 only.
 set -euo pipefail
@@ -109,20 +117,39 @@ mkdir -p "$RUN_DIR/server" "$RUN_DIR/client"
 # ---------------------------------------------------------------------------------------------
 # What runs as "ours": the examples, unless overridden.
 
+# Our examples are built with feature `deflate` and run with --deflate.
+build_examples_deflate() {
+    local secs="${BUILD_TIMEOUT:-1800}" started=$SECONDS
+    log "building examples: cargo build --release --examples --features deflate (limit ${secs}s)"
+    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples \
+        --features deflate || die "cargo build --release --examples --features deflate failed"
+    EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
+    log "built in $((SECONDS - started))s: $EXAMPLES_DIR"
+}
+
 ECHO_CMD=()
 CLIENT=()
+ECHO_ARGS=()
+CLIENT_ARGS=()
 [[ -n "${ECHO_SERVER_CMD:-}" ]] && read -r -a ECHO_CMD <<<"$ECHO_SERVER_CMD"
 [[ -n "${CLIENT_CMD:-}" ]] && read -r -a CLIENT <<<"$CLIENT_CMD"
 if { [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]] ||
     [[ "$ONLY" != server && ${#CLIENT[@]} -eq 0 ]]; }; then
     if ((BUILD)); then
-        build_examples
+        build_examples_deflate
     else
         EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     fi
-    [[ "$ONLY" == client || ${#ECHO_CMD[@]} -gt 0 ]] || ECHO_CMD=("$(require_example echo_server)")
-    [[ "$ONLY" == server || ${#CLIENT[@]} -gt 0 ]] || CLIENT=("$(require_example client)")
+    if [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]]; then
+        ECHO_CMD=("$(require_example echo_server)")
+        ECHO_ARGS=(--deflate)
+    fi
+    if [[ "$ONLY" != server && ${#CLIENT[@]} -eq 0 ]]; then
+        CLIENT=("$(require_example client)")
+        CLIENT_ARGS=(--deflate)
+    fi
 fi
+REQUIRED_EXTENSION=permessage-deflate
 
 RESULTS=()
 FAILED=0
@@ -138,8 +165,8 @@ test_our_server() {
     local port log pid peer rc started
     port="$(pick_port)"
     log="$RUN_DIR/server/echo_server.log"
-    log "(a) our echo server: ${ECHO_CMD[*]} 127.0.0.1:$port"
-    start_bg "$log" "${ECHO_CMD[@]}" "127.0.0.1:$port"
+    log "(a) our echo server: ${ECHO_CMD[*]} 127.0.0.1:$port ${ECHO_ARGS[*]}"
+    start_bg "$log" "${ECHO_CMD[@]}" "127.0.0.1:$port" "${ECHO_ARGS[@]}"
     pid=$BG_PID
     if ! wait_for_line "$log" '^listening on' 60 "$pid" >/dev/null; then
         record "server: echo_server started" FAIL "see $log"
@@ -155,10 +182,13 @@ test_our_server() {
         started=$SECONDS
         rc=0
         run_bounded "$STEP_TIMEOUT" "${cmd[@]}" "ws://127.0.0.1:$port" \
+            --require-extension "$REQUIRED_EXTENSION" \
             >"$RUN_DIR/server/$peer.log" 2>&1 </dev/null || rc=$?
         sed 's/^/    /' "$RUN_DIR/server/$peer.log" >&2
         if ((rc == 0)); then
-            record "server: $peer -> echo_server" ok "$((SECONDS - started))s"
+            record "server: $peer -> echo_server" ok \
+                "$((SECONDS - started))s, $(sed -n 's/^.*connected to .* (extensions: \(.*\))$/\1/p' \
+                    "$RUN_DIR/server/$peer.log" | head -n1)"
         else
             record "server: $peer -> echo_server" FAIL \
                 "$(grep -E -m1 'MISMATCH|FAILED' "$RUN_DIR/server/$peer.log" || echo "exit $rc")"
@@ -192,11 +222,11 @@ test_our_client() {
             continue
         fi
         port="${port##*:}"
-        log "(b) our client against $peer: ${CLIENT[*]} ws://127.0.0.1:$port"
+        log "(b) our client against $peer: ${CLIENT[*]} ws://127.0.0.1:$port ${CLIENT_ARGS[*]}"
         out="$RUN_DIR/client/client-vs-$peer.out"
         started=$SECONDS
         rc=0
-        run_bounded "$STEP_TIMEOUT" "${CLIENT[@]}" "ws://127.0.0.1:$port" \
+        run_bounded "$STEP_TIMEOUT" "${CLIENT[@]}" "ws://127.0.0.1:$port" "${CLIENT_ARGS[@]}" \
             <"$lines" >"$out" 2>"$RUN_DIR/client/client-vs-$peer.err" || rc=$?
         detail=""
         if ((rc != 0)); then
@@ -207,6 +237,8 @@ test_our_client() {
             detail="$peer saw no end of the connection"
         elif [[ "$closed" != "closed: code=1000 "* ]]; then
             detail="$peer saw: $closed (expected a close with code 1000)"
+        elif [[ "$closed" != *"extensions='$REQUIRED_EXTENSION"* ]]; then
+            detail="$peer did not agree to $REQUIRED_EXTENSION: $closed"
         fi
         if [[ -z "$detail" ]]; then
             record "client: client -> $peer" ok "$((SECONDS - started))s, $closed"

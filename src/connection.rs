@@ -2,15 +2,17 @@
 //!
 //! See the crate documentation for the driver contract and the policy table.
 
+#[cfg(feature = "deflate")]
+mod deflate;
 mod event;
 mod output;
 mod receive;
+mod send;
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use event::PayloadInner;
 pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
 use output::Output;
 use receive::Receiver;
@@ -18,7 +20,7 @@ use receive::Receiver;
 use crate::close::{self, CloseCode};
 use crate::config::Config;
 use crate::error::{ProtocolError, SendError};
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked};
+use crate::frame::OpCode;
 use crate::mask_source::MaskSource;
 use crate::negotiated::{Negotiated, Role};
 use crate::text::Text;
@@ -63,11 +65,16 @@ pub struct Connection {
     /// The fragmented message we are sending, if one is open.
     sending: Option<Sending>,
     close: CloseState,
+    /// permessage-deflate, when the handshake agreed to it.
+    #[cfg(feature = "deflate")]
+    deflate: deflate::Codec,
 }
 
 struct Sending {
     kind: MessageKind,
     utf8: Utf8Validator,
+    /// Its frames are compressed (permessage-deflate).
+    compressed: bool,
 }
 
 #[derive(Default)]
@@ -128,6 +135,8 @@ impl Connection {
     ) -> Self {
         Self {
             rx: Receiver::new(),
+            #[cfg(feature = "deflate")]
+            deflate: deflate::Codec::new(role, &negotiated),
             role,
             config,
             negotiated,
@@ -319,11 +328,20 @@ impl Connection {
                 utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
             }
         }
-        self.write_frame(opcode, fin, data)?;
+        let compressed = match &self.sending {
+            None => self.compresses_fragments(),
+            Some(s) => s.compressed,
+        };
+        let first = self.sending.is_none();
+        self.write_data_frame(opcode, first, fin, compressed, data)?;
         self.sending = if fin {
             None
         } else {
-            Some(Sending { kind, utf8 })
+            Some(Sending {
+                kind,
+                utf8,
+                compressed,
+            })
         };
         Ok(())
     }
@@ -376,101 +394,6 @@ impl Connection {
             error: None,
         });
         Ok(())
-    }
-
-    // ---- internals: sending ----
-
-    fn check_data_allowed(&self) -> Result<(), SendError> {
-        if self.close.closed {
-            Err(SendError::Closed)
-        } else if self.close.sent {
-            Err(SendError::CloseSent)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn send_message(&mut self, opcode: OpCode, data: Payload<'_>) -> Result<(), SendError> {
-        self.check_data_allowed()?;
-        if self.sending.is_some() {
-            return Err(SendError::MessageInProgress);
-        }
-        self.write_frame(opcode, true, data)
-    }
-
-    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
-        if self.close.closed {
-            return Err(SendError::Closed);
-        }
-        if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(SendError::ControlPayloadTooLong);
-        }
-        self.write_frame(opcode, true, payload.into())
-    }
-
-    fn write_close(&mut self, code: CloseCode, reason: &[u8]) -> Result<(), SendError> {
-        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
-        let len = if code == CloseCode::NO_STATUS {
-            0
-        } else {
-            payload[..2].copy_from_slice(&code.0.to_be_bytes());
-            payload[2..2 + reason.len()].copy_from_slice(reason);
-            2 + reason.len()
-        };
-        self.write_frame(OpCode::Close, true, payload[..len].into())?;
-        self.close.sent = true;
-        Ok(())
-    }
-
-    /// Queues one frame. Fails (queuing nothing) only if a client has no mask source.
-    fn write_frame(
-        &mut self,
-        opcode: OpCode,
-        fin: bool,
-        payload: Payload<'_>,
-    ) -> Result<(), SendError> {
-        let masking_key = match self.role {
-            Role::Server => None,
-            Role::Client => Some(
-                self.mask_source
-                    .as_mut()
-                    .ok_or(SendError::NoMaskSource)?
-                    .mask_key(),
-            ),
-        };
-        let len = payload.as_slice().len();
-        let header = FrameHeader {
-            fin,
-            rsv: 0,
-            opcode,
-            masking_key,
-            payload_len: len as u64,
-        };
-        let mut buf = [0u8; MAX_HEADER_LEN];
-        let n = header.encode(&mut buf);
-        self.out.push_slice(&buf[..n]);
-        match (masking_key, payload.0) {
-            (Some(key), inner) => {
-                let data = match &inner {
-                    PayloadInner::Borrowed(b) => *b,
-                    PayloadInner::Shared(b) => &b[..],
-                };
-                extend_masked(&mut self.out.tail, data, key, 0);
-                self.out.appended(len);
-            }
-            (None, PayloadInner::Shared(bytes)) => self.out.push_shared(bytes),
-            (None, PayloadInner::Borrowed(bytes)) => self.out.push_slice(bytes),
-        }
-        Ok(())
-    }
-
-    /// Answers a Ping; past `MAX_UNSENT_PONGS` waiting, replaces the last one not started.
-    fn queue_auto_pong(&mut self, payload: &[u8]) {
-        self.out.make_room_for_pong();
-        let at = self.out.end();
-        if self.write_frame(OpCode::Pong, true, payload.into()).is_ok() {
-            self.out.pong_queued(at);
-        }
     }
 
     // ---- internals: closing ----
@@ -538,13 +461,19 @@ impl Connection {
         self.sending = None;
         self.events.push_back(Event::Closed(outcome));
         self.rx = Receiver::new();
+        #[cfg(feature = "deflate")]
+        self.deflate.release();
         self.stash = Vec::new();
         self.stash_pos = 0;
     }
 
     fn finish_if_eof(&mut self) {
         // A pending peer Close completes the connection when it is taken, not the EOF.
-        if self.close.eof && !self.input_done() && self.stash_pos == self.stash.len() {
+        if self.close.eof
+            && !self.input_done()
+            && self.stash_pos == self.stash.len()
+            && !self.inflate_pending()
+        {
             let initiator = self.close.initiator.unwrap_or(Initiator::Remote);
             self.finish(CloseOutcome {
                 code: CloseCode::ABNORMAL,
@@ -573,8 +502,19 @@ impl Connection {
                     }
                 }
             }
+        } else if self.inflate_pending() && !self.input_done() {
+            // Inflated output held back while the event queue was full.
+            self.process(&[]);
         }
         self.finish_if_eof();
+    }
+
+    /// Whether a compressed frame has work left that needs no more input.
+    fn inflate_pending(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.rx.inflate_pending();
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 }
 

@@ -47,15 +47,25 @@ pub enum ProtocolError {
     InvalidUtf8,
     /// A frame whose declared length is over [`Config::max_frame_size`](crate::Config). 1009.
     FrameTooLarge,
-    /// A message whose size is over [`Config::max_message_size`](crate::Config). 1009.
+    /// A message whose size is over [`Config::max_message_size`](crate::Config), as sent or,
+    /// for a compressed message, as inflated. 1009.
     MessageTooLarge,
+    /// RSV1 (permessage-deflate's "compressed" bit) on a control frame (RFC 7692 §6.1:
+    /// control frames are never compressed). 1002.
+    CompressedControlFrame,
+    /// RSV1 on a continuation frame (RFC 7692 §6.1: only the first frame of a message carries
+    /// it). 1002.
+    CompressedContinuation,
+    /// A compressed message whose payload is not valid DEFLATE data (RFC 7692 §7.2.2). 1007:
+    /// the payload is not consistent with the message type, as for invalid UTF-8.
+    InvalidCompressedData,
 }
 
 impl ProtocolError {
     /// The close code the connection sends when it fails because of this error.
     pub const fn close_code(self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooLarge | Self::MessageTooLarge => CloseCode::MESSAGE_TOO_BIG,
             _ => CloseCode::PROTOCOL_ERROR,
         }
@@ -79,6 +89,9 @@ impl ProtocolError {
             Self::InvalidUtf8 => "invalid UTF-8",
             Self::FrameTooLarge => "frame too large",
             Self::MessageTooLarge => "message too large",
+            Self::CompressedControlFrame => "compressed control frame",
+            Self::CompressedContinuation => "RSV1 on a continuation frame",
+            Self::InvalidCompressedData => "invalid compressed data",
         }
     }
 }
@@ -165,6 +178,9 @@ mod tests {
             (ProtocolError::InvalidUtf8, 1007),
             (ProtocolError::FrameTooLarge, 1009),
             (ProtocolError::MessageTooLarge, 1009),
+            (ProtocolError::CompressedControlFrame, 1002),
+            (ProtocolError::CompressedContinuation, 1002),
+            (ProtocolError::InvalidCompressedData, 1007),
         ];
         for &(err, code) in table {
             assert_eq!(err.close_code().0, code, "{err:?}");

@@ -130,6 +130,9 @@
 //! |---|---|
 //! | unmasked frame to a server / masked frame to a client | fail, 1002 |
 //! | RSV bits without a negotiated extension; reserved opcodes | fail, 1002 |
+//! | with permessage-deflate (feature `deflate`): RSV1 on a control frame or a continuation frame; RSV2 or RSV3 | fail, 1002 |
+//! | compressed payload that is not valid DEFLATE | fail, 1007 |
+//! | compressed message inflating past [`Config::max_message_size`] | fail, 1009, as soon as the inflated bytes pass it: never more memory than the limit |
 //! | control frame over 125 bytes or with FIN clear | fail, 1002 |
 //! | 64-bit length with the top bit set | fail, 1002 |
 //! | non-minimal length encoding | fail, 1002 ([`Config::allow_non_minimal_length`] relaxes it) |
@@ -158,6 +161,43 @@
 //! never with what it claims, and one `receive` queues at most a few dozen events; input
 //! beyond that waits, copied, until the events are taken.
 //!
+//! With permessage-deflate the compressor and decompressor are created with the first
+//! message that needs them (about 370 KiB and 75 KiB with 15-bit windows), not when the
+//! extension is agreed. A compressed message is inflated in steps of at most 16 KiB
+//! as its payload arrives, so a message that inflates to gigabytes fails with 1009 after the
+//! limit's worth of output, having used about the limit in memory.
+//!
+//! # Compression (feature `deflate`)
+//!
+//! permessage-deflate (RFC 7692) is negotiated in the handshake — `Request::select_deflate`
+//! and `Accept::deflate` on a server, `ClientOptions::deflate` on a client — and the agreed
+//! parameters travel in [`Negotiated`]; the `extensions::deflate` module describes them. The
+//! connection then inflates every message with RSV1 set (in streaming mode too, chunk by
+//! chunk as it arrives) and compresses what it sends: whole messages of at least
+//! `Config::deflate.threshold` bytes (64), every fragmented message, never control frames.
+//!
+//! ```
+//! # #[cfg(feature = "deflate")] {
+//! use wsmachine::extensions::DeflateOptions;
+//! use wsmachine::handshake::{Accept, ServerHandshake, Status};
+//! use wsmachine::{Config, Connection, Role};
+//!
+//! # let bytes = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+//! #   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+//! #   Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+//! let Ok(Status::Complete(request)) = ServerHandshake::default().receive(bytes) else { return };
+//! let deflate = request.select_deflate(&DeflateOptions::new()); // None if not offered
+//! let accepted = request.accept(&Accept::new().deflate(deflate)).unwrap();
+//! let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+//! conn.send_text("a long message ".repeat(10)).unwrap();
+//! assert_eq!(conn.pending_output()[0], 0xc1); // FIN, RSV1, text
+//! # }
+//! ```
+//!
+//! The compressor resets per message when its side agreed to no context takeover; an agreed
+//! 8-bit window, which zlib-class compressors cannot produce, is honoured by sending that
+//! direction uncompressed.
+//!
 //! # Feature flags
 //!
 //! | feature | default | what it adds |
@@ -166,6 +206,7 @@
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
 //! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and RFC 8441 extended CONNECT |
+//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
@@ -181,10 +222,12 @@ pub mod close;
 mod config;
 mod connection;
 pub mod error;
+#[cfg(feature = "deflate")]
+pub mod extensions;
 pub mod frame;
+pub mod handshake;
 #[cfg(feature = "std")]
 pub mod keepalive;
-pub mod handshake;
 pub mod mask_source;
 mod negotiated;
 mod text;

@@ -31,6 +31,9 @@ pub struct Negotiated {
     protocol: Option<String>,
     /// The agreed `Sec-WebSocket-Extensions` value (RFC 6455 §9.1), empty for none.
     extensions: String,
+    /// The agreed permessage-deflate parameters, if it was agreed.
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::extensions::DeflateParams>,
 }
 
 impl Negotiated {
@@ -39,6 +42,8 @@ impl Negotiated {
         Self {
             protocol: None,
             extensions: String::new(),
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -73,5 +78,34 @@ impl Negotiated {
     /// ```
     pub fn extensions(&self) -> Option<&str> {
         Some(self.extensions.as_str()).filter(|e| !e.is_empty())
+    }
+
+    /// Sets the agreed permessage-deflate parameters (feature `deflate`): the connection then
+    /// reads compressed messages (RSV1) and compresses what it sends.
+    ///
+    /// The handshake sets them, together with the extension in
+    /// [`extensions`](Self::extensions), when it agreed to permessage-deflate
+    /// ([`Accept::deflate`](crate::handshake::Accept::deflate),
+    /// [`ClientOptions::deflate`](crate::handshake::ClientOptions::deflate)); a custom
+    /// transport or a test sets them here.
+    ///
+    /// ```
+    /// use wsmachine::Negotiated;
+    /// use wsmachine::extensions::DeflateParams;
+    /// let n = Negotiated::new().with_deflate(DeflateParams::new());
+    /// assert_eq!(n.deflate(), Some(&DeflateParams::new()));
+    /// assert_eq!(Negotiated::new().deflate(), None);
+    /// ```
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, params: crate::extensions::DeflateParams) -> Self {
+        self.deflate = Some(params);
+        self
+    }
+
+    /// The agreed permessage-deflate parameters, if permessage-deflate was agreed (feature
+    /// `deflate`).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<&crate::extensions::DeflateParams> {
+        self.deflate.as_ref()
     }
 }

@@ -113,9 +113,13 @@ fn validate_prefix(bytes: &[u8]) -> Result<usize, Utf8Error> {
     // With feature `simdutf8`, its `compat` validator: SIMD, and the same `valid_up_to` /
     // `error_len` as the standard library.
     #[cfg(feature = "simdutf8")]
-    let result = simdutf8::compat::from_utf8(bytes).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len()));
+    let result = simdutf8::compat::from_utf8(bytes)
+        .map(|_| ())
+        .map_err(|e| (e.valid_up_to(), e.error_len()));
     #[cfg(not(feature = "simdutf8"))]
-    let result = core::str::from_utf8(bytes).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len()));
+    let result = core::str::from_utf8(bytes)
+        .map(|_| ())
+        .map_err(|e| (e.valid_up_to(), e.error_len()));
     match result {
         Ok(()) => Ok(bytes.len()),
         // `error_len() == None` means "unexpected end of input": the validators check each

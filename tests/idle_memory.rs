@@ -27,17 +27,23 @@ static GLOBAL: Counting = Counting;
 
 /// A real handshake (with a subprotocol) for `role`, giving what the connection starts from.
 fn handshake(role: Role) -> Negotiated {
-    use wsmachine::handshake::{Accept, ClientHandshake, ClientOptions, ServerHandshake, Status, Url};
+    use wsmachine::handshake::{
+        Accept, ClientHandshake, ClientOptions, ServerHandshake, Status, Url,
+    };
     let url = Url::parse("ws://example.com/chat").unwrap();
     let mut client =
         ClientHandshake::with_nonce(&url, ClientOptions::new().protocol("chat"), [7; 16]).unwrap();
     let mut server = ServerHandshake::default();
-    let Ok(Status::Complete(request)) = server.receive(client.request_bytes()) else { panic!() };
+    let Ok(Status::Complete(request)) = server.receive(client.request_bytes()) else {
+        panic!()
+    };
     let accepted = request.accept(&Accept::new().protocol("chat")).unwrap();
     match role {
         Role::Server => accepted.negotiated,
         Role::Client => {
-            let Ok(Status::Complete(done)) = client.receive(&accepted.response) else { panic!() };
+            let Ok(Status::Complete(done)) = client.receive(&accepted.response) else {
+                panic!()
+            };
             done.negotiated
         }
     }
@@ -52,7 +58,11 @@ fn heap_per_idle_connection(role: Role) -> isize {
     let mut conns = Vec::with_capacity(N);
     let before = LIVE.load(Ordering::SeqCst);
     for _ in 0..N {
-        conns.push(Box::new(Connection::new(role, handshake(role), Config::default())));
+        conns.push(Box::new(Connection::new(
+            role,
+            handshake(role),
+            Config::default(),
+        )));
     }
     let after = LIVE.load(Ordering::SeqCst);
     let boxes = (N * std::mem::size_of::<Connection>()) as isize;

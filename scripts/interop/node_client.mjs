@@ -1,6 +1,9 @@
 // Node `ws` as a client against an echo server (interop check).
 //
-//     node node_client.mjs ws://127.0.0.1:PORT
+//     node node_client.mjs ws://127.0.0.1:PORT [--require-extension NAME]
+//
+// It offers permessage-deflate and compresses every message (threshold 0); with
+// --require-extension it fails unless the server agreed to NAME.
 //
 // Sends the message set of messages.py (built here byte for byte the same) one at a time and
 // checks that each comes back with the same type and bytes; sends a ping and waits for the
@@ -71,8 +74,8 @@ function waitFor(what, setup) {
   });
 }
 
-async function run(url) {
-  const ws = new WebSocket(url, { maxPayload: MAX_PAYLOAD });
+async function run(url, required) {
+  const ws = new WebSocket(url, { maxPayload: MAX_PAYLOAD, perMessageDeflate: { threshold: 0 } });
   // Messages are queued as they arrive and taken one at a time.
   const inbox = [];
   let wake = null;
@@ -86,6 +89,9 @@ async function run(url) {
     ws.once('error', reject);
   });
   console.log(`node_client: connected to ${url} (extensions: ${ws.extensions || 'none'})`);
+  if (required && !(ws.extensions || '').split(',').some((e) => e.trim().split(';')[0].trim() === required)) {
+    throw new Mismatch(`handshake: ${required} not negotiated (extensions: ${ws.extensions || 'none'})`);
+  }
 
   const next = (what) => waitFor(what, (resolve, reject) => {
     const check = () => {
@@ -140,13 +146,19 @@ async function run(url) {
   console.log(`node_client: ok  close 1000 answered with 1000, reason '${reason}' (${took * 1000} ms)`);
 }
 
-const url = process.argv[2];
-if (!url || process.argv.length !== 3) {
-  console.error('usage: node node_client.mjs ws://127.0.0.1:PORT');
+const args = process.argv.slice(2);
+let required = null;
+if (args.length === 3 && args[1] === '--require-extension') {
+  required = args[2];
+  args.length = 1;
+}
+const url = args[0];
+if (!url || args.length !== 1) {
+  console.error('usage: node node_client.mjs ws://127.0.0.1:PORT [--require-extension NAME]');
   process.exit(2);
 }
 try {
-  await run(url);
+  await run(url, required);
   console.log('node_client: all checks passed');
   process.exit(0);
 } catch (e) {

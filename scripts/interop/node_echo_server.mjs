@@ -4,9 +4,11 @@
 //
 // Prints `listening on 127.0.0.1:PORT` once bound, then echoes every text message as text and
 // every binary message as binary, until killed. For each connection that ends it prints
-//     closed: code=CODE reason='REASON' messages=N
+//     closed: code=CODE reason='REASON' messages=N extensions='EXTENSIONS'
 // where CODE is the close code the client sent (1005 for a Close without a code, 1006 if the
-// connection ended without a Close frame). Binds only to loopback.
+// connection ended without a Close frame) and EXTENSIONS what the handshake agreed (`none`).
+// permessage-deflate is on (ws leaves it off for servers by default), compressing every
+// message (threshold 0). Binds only to loopback.
 //
 // `ws` is installed by scripts/interop.sh into .tools/node-interop/ (override: NODE_INTEROP_DIR).
 import { createRequire } from 'node:module';
@@ -29,7 +31,12 @@ if (!LOOPBACK.has(host) || !Number.isInteger(port)) {
   process.exit(2);
 }
 
-const wss = new WebSocketServer({ host, port, maxPayload: MAX_PAYLOAD });
+const wss = new WebSocketServer({
+  host,
+  port,
+  maxPayload: MAX_PAYLOAD,
+  perMessageDeflate: { threshold: 0 },
+});
 wss.on('listening', () => {
   const a = wss.address();
   console.log(`listening on ${a.address}:${a.port}`);
@@ -46,7 +53,8 @@ wss.on('connection', (ws) => {
   });
   ws.on('error', () => {}); // protocol errors end in 'close' with the code ws sent
   ws.on('close', (code, reason) => {
-    console.log(`closed: code=${code} reason='${reason}' messages=${messages}`);
+    console.log(`closed: code=${code} reason='${reason}' messages=${messages} ` +
+      `extensions='${ws.extensions || 'none'}'`);
   });
 });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

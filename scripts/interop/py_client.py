@@ -1,6 +1,9 @@
 """Python `websockets` as a client against an echo server (interop check).
 
-    python py_client.py ws://127.0.0.1:PORT
+    python py_client.py ws://127.0.0.1:PORT [--require-extension NAME]
+
+It offers permessage-deflate (websockets' default: `permessage-deflate;
+client_max_window_bits`); with --require-extension it fails unless the server agreed to NAME.
 
 Sends every message of messages.py one at a time and checks that each comes back with the
 same type and the same bytes; sends a ping and waits for its pong; closes with 1000 and
@@ -39,13 +42,16 @@ def first_difference(a, b):
     return min(len(a), len(b))
 
 
-async def run(url):
+async def run(url, require):
     ws = await asyncio.wait_for(
         connect(url, max_size=MAX_SIZE, ping_interval=None, close_timeout=CLOSE_TIMEOUT),
         STEP_TIMEOUT,
     )
-    extensions = ", ".join(e.name for e in ws.protocol.extensions) or "none"
-    print(f"py_client: connected to {url} (extensions: {extensions})")
+    agreed = ws.response.headers.get("Sec-WebSocket-Extensions") or "none"
+    print(f"py_client: connected to {url} (extensions: {agreed})")
+    names = [e.name for e in ws.protocol.extensions]
+    if require and require not in names:
+        raise Mismatch(f"handshake: {require} not negotiated (extensions: {agreed})")
 
     for name, payload in MESSAGES:
         await asyncio.wait_for(ws.send(payload), STEP_TIMEOUT)
@@ -91,10 +97,15 @@ async def run(url):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: py_client.py ws://127.0.0.1:PORT")
+    args = sys.argv[1:]
+    require = None
+    if len(args) == 3 and args[1] == "--require-extension":
+        require = args[2]
+        args = args[:1]
+    if len(args) != 1:
+        sys.exit("usage: py_client.py ws://127.0.0.1:PORT [--require-extension NAME]")
     try:
-        asyncio.run(run(sys.argv[1]))
+        asyncio.run(run(args[0], require))
     except Mismatch as e:
         print(f"py_client: MISMATCH {e}", file=sys.stderr)
         return 1

@@ -4,9 +4,11 @@
 
 Prints `listening on 127.0.0.1:PORT` once bound, then echoes every text message as text and
 every binary message as binary, until killed. For each connection that ends it prints
-    closed: code=CODE reason='REASON' messages=N
+    closed: code=CODE reason='REASON' messages=N extensions='EXTENSIONS'
 where CODE is the close code the client sent (1006 if the connection ended without a
-Close frame), so the caller can check for a clean close. Binds only to loopback.
+Close frame), so the caller can check for a clean close, and EXTENSIONS what the handshake
+agreed (`none` if nothing). It accepts permessage-deflate when offered (websockets' default).
+Binds only to loopback.
 """
 import asyncio
 import signal
@@ -28,8 +30,9 @@ async def echo(ws):
     except ConnectionClosed:
         pass
     await ws.wait_closed()
-    print(f"closed: code={ws.close_code} reason={ws.close_reason!r} messages={messages}",
-          flush=True)
+    agreed = ws.response.headers.get("Sec-WebSocket-Extensions") or "none"
+    print(f"closed: code={ws.close_code} reason={ws.close_reason!r} messages={messages} "
+          f"extensions={agreed!r}", flush=True)
 
 
 async def main():

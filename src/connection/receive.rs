@@ -6,7 +6,7 @@ use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
 use crate::close::CloseFrame;
 use crate::error::ProtocolError;
 use crate::frame::{
-    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, extend_masked,
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, Status, extend_masked,
 };
 use crate::negotiated::Role;
 use crate::text::Text;
@@ -24,6 +24,12 @@ const EAGER_RESERVE: usize = 1 << 20;
 const MIN_ARENA: usize = 4 * 1024;
 const MAX_ARENA: usize = 128 * 1024;
 
+/// An inflated message longer than this leaves the arena for a buffer of its own, grown to
+/// exactly what it needs up to the message limit, so an inflate bomb cannot make a buffer
+/// overshoot the limit the way doubling growth would.
+#[cfg(feature = "deflate")]
+const SPILL_AT: usize = 64 * 1024;
+
 /// Receive-side state. Holds no heap memory until data arrives.
 pub(super) struct Receiver {
     /// A header split across reads.
@@ -32,11 +38,11 @@ pub(super) struct Receiver {
     /// The frame whose payload is arriving.
     frame: Option<FrameState>,
     /// The data message in progress and its size so far.
-    message: Option<MessageKind>,
-    message_len: u64,
-    utf8: Utf8Validator,
+    pub(super) message: Option<MessageKind>,
+    pub(super) message_len: u64,
+    pub(super) utf8: Utf8Validator,
     /// The data message being assembled; whole messages are split off it as `Bytes`.
-    data: BytesMut,
+    pub(super) data: BytesMut,
     /// The previous arena, reused once every message split off it has been dropped.
     spare: BytesMut,
     /// The sizes the two arenas were allocated with.
@@ -45,17 +51,45 @@ pub(super) struct Receiver {
     /// A control frame's payload when it arrives inside a fragmented message (otherwise control
     /// payloads are assembled in the data arena, which is then empty).
     control: BytesMut,
+    /// permessage-deflate: the data message in progress is compressed (RSV1 on its first
+    /// frame).
+    #[cfg(feature = "deflate")]
+    pub(super) compressed: bool,
+    /// The inflated size of the compressed message in progress.
+    #[cfg(feature = "deflate")]
+    pub(super) inflated: usize,
+    /// A large inflated message, out of the arena (see `SPILL_AT`); empty otherwise.
+    #[cfg(feature = "deflate")]
+    spill: alloc::vec::Vec<u8>,
 }
 
 #[derive(Copy, Clone)]
-struct FrameState {
+pub(super) struct FrameState {
     opcode: OpCode,
     fin: bool,
-    remaining: u64,
-    masking_key: Option<[u8; 4]>,
-    phase: usize,
+    pub(super) remaining: u64,
+    pub(super) masking_key: Option<[u8; 4]>,
+    pub(super) phase: usize,
     /// Whether a control payload is assembled in the data arena (else in `control`).
     in_arena: bool,
+    /// permessage-deflate: a data frame of a compressed message, inflated as it arrives.
+    #[cfg(feature = "deflate")]
+    pub(super) compressed: bool,
+    /// Bytes of the 4-byte tail (RFC 7692 §7.2.2) still to feed after the payload: 4 for the
+    /// last frame of a compressed message, else 0.
+    #[cfg(feature = "deflate")]
+    pub(super) tail: u8,
+    /// The decompressor has given all the output its input so far makes.
+    #[cfg(feature = "deflate")]
+    pub(super) drained: bool,
+}
+
+#[cfg(feature = "deflate")]
+impl FrameState {
+    /// The payload and tail are all inflated and the output delivered.
+    fn inflated(&self) -> bool {
+        self.remaining == 0 && self.tail == 0 && self.drained
+    }
 }
 
 impl Receiver {
@@ -103,6 +137,49 @@ impl Receiver {
         }
     }
 
+    /// Appends inflated bytes to the message: in the arena while it is small or in streaming
+    /// mode (where chunks leave the arena as they fill), else in the spill buffer, grown
+    /// exactly and never past `limit` (the caller has checked the message against it).
+    #[cfg(feature = "deflate")]
+    pub(super) fn push_inflated(&mut self, bytes: &[u8], limit: usize, streaming: bool) {
+        let len = self.data.len() + self.spill.len();
+        if self.spill.is_empty() && (streaming || len + bytes.len() <= SPILL_AT) {
+            self.reserve_data(bytes.len());
+            self.data.extend_from_slice(bytes);
+            return;
+        }
+        if self.spill.len() + bytes.len() > self.spill.capacity() {
+            let want = (2 * len)
+                .max(len + bytes.len())
+                .min(limit.max(len + bytes.len()));
+            self.spill.reserve_exact(want - self.spill.len());
+        }
+        if self.spill.is_empty() {
+            // The message leaves the arena (which stays, empty, for the next one).
+            self.spill.extend_from_slice(&self.data);
+            self.data.clear();
+        }
+        self.spill.extend_from_slice(bytes);
+    }
+
+    /// The bytes of the whole message just completed: split off the arena, or the spill
+    /// buffer of a large inflated message.
+    fn take_message(&mut self) -> bytes::Bytes {
+        #[cfg(feature = "deflate")]
+        if !self.spill.is_empty() {
+            return core::mem::take(&mut self.spill).into();
+        }
+        self.data.split().freeze()
+    }
+
+    /// Whether a compressed frame has work left that needs no input: output the decompressor
+    /// holds back, or the tail to feed.
+    #[cfg(feature = "deflate")]
+    pub(super) fn inflate_pending(&self) -> bool {
+        self.frame
+            .is_some_and(|f| f.compressed && (!f.drained || (f.remaining == 0 && f.tail > 0)))
+    }
+
     /// Takes a complete control payload.
     fn take_control(&mut self, frame: &FrameState) -> bytes::Bytes {
         if frame.in_arena {
@@ -126,6 +203,12 @@ impl Receiver {
             data_size: 0,
             spare_size: 0,
             control: BytesMut::new(),
+            #[cfg(feature = "deflate")]
+            compressed: false,
+            #[cfg(feature = "deflate")]
+            inflated: 0,
+            #[cfg(feature = "deflate")]
+            spill: alloc::vec::Vec::new(),
         }
     }
 }
@@ -156,6 +239,35 @@ impl Connection {
                     }
                 },
             };
+            #[cfg(feature = "deflate")]
+            if frame.compressed {
+                match self.inflate_frame(&mut frame, &input[pos..]) {
+                    Ok(used) => pos += used,
+                    Err(e) => {
+                        self.protocol_error(e);
+                        break;
+                    }
+                }
+                if !frame.inflated() {
+                    self.rx.frame = Some(frame);
+                    let tail_pending = frame.remaining == 0 && frame.tail > 0;
+                    if pos == input.len() && frame.drained && !tail_pending {
+                        // Input used up inside the payload.
+                        if self.config.streaming {
+                            self.emit_chunk(false);
+                        }
+                        return input.len();
+                    }
+                    // Paused: the event queue is full (streaming mode).
+                    continue;
+                }
+                self.rx.frame = None;
+                if let Err(e) = self.end_frame(&frame) {
+                    self.protocol_error(e);
+                    break;
+                }
+                continue;
+            }
             let take =
                 (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
             if take > 0 {
@@ -214,8 +326,14 @@ impl Connection {
 
     /// Checks a header against the policy table and sets up its frame.
     fn start_frame(&mut self, h: &FrameHeader) -> Result<FrameState, ProtocolError> {
-        // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them.
-        if h.rsv != 0 {
+        // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them; permessage-deflate
+        // defines RSV1 (RFC 7692 §6).
+        #[cfg(feature = "deflate")]
+        let deflate = self.deflate.active();
+        #[cfg(not(feature = "deflate"))]
+        let deflate = false;
+        let rsv1 = h.rsv & RSV1 != 0;
+        if h.rsv & !RSV1 != 0 || (rsv1 && !deflate) {
             return Err(ProtocolError::ReservedBits);
         }
         // RFC 6455 §5.1: clients mask, servers do not.
@@ -232,6 +350,10 @@ impl Connection {
             if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
                 return Err(ProtocolError::ControlFrameTooLong);
             }
+            // RFC 7692 §6.1: control frames are never compressed.
+            if rsv1 {
+                return Err(ProtocolError::CompressedControlFrame);
+            }
             if self.rx.data.is_empty() {
                 self.rx.reserve_data(h.payload_len as usize);
             } else {
@@ -244,13 +366,35 @@ impl Connection {
                 (OpCode::Text | OpCode::Binary, Some(_)) => {
                     return Err(ProtocolError::ExpectedContinuation);
                 }
+                // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
+                (OpCode::Continuation, Some(_)) if rsv1 => {
+                    return Err(ProtocolError::CompressedContinuation);
+                }
                 _ => {}
             }
-            // Limits are checked against the declared length, before any payload is kept.
-            if h.payload_len > self.config.max_frame_size as u64 {
+            #[cfg(feature = "deflate")]
+            let compressed = if h.opcode == OpCode::Continuation {
+                self.rx.compressed
+            } else {
+                rsv1
+            };
+            #[cfg(not(feature = "deflate"))]
+            let compressed = false;
+            // Limits are checked against the declared length, before any payload is kept. A
+            // compressed payload is not kept at all (its inflated size is limited as it is
+            // inflated); on the wire it may exceed the limits by DEFLATE's worst-case expansion.
+            let wire_limit = |limit: usize| {
+                let limit = limit as u64;
+                if compressed {
+                    limit.saturating_add(limit / 8 + 64)
+                } else {
+                    limit
+                }
+            };
+            if h.payload_len > wire_limit(self.config.max_frame_size) {
                 return Err(ProtocolError::FrameTooLarge);
             }
-            if self.rx.message_len + h.payload_len > self.config.max_message_size as u64 {
+            if self.rx.message_len + h.payload_len > wire_limit(self.config.max_message_size) {
                 return Err(ProtocolError::MessageTooLarge);
             }
             match h.opcode {
@@ -258,9 +402,18 @@ impl Connection {
                 OpCode::Binary => self.rx.message = Some(MessageKind::Binary),
                 _ => {}
             }
-            self.rx
-                .reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
+            #[cfg(feature = "deflate")]
+            {
+                self.rx.compressed = compressed;
+            }
+            // A compressed payload is inflated as it arrives, never kept.
+            if !compressed {
+                self.rx
+                    .reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
+            }
         }
+        #[cfg(feature = "deflate")]
+        let compressed = self.rx.compressed && !h.opcode.is_control();
         Ok(FrameState {
             opcode: h.opcode,
             fin: h.fin,
@@ -268,6 +421,18 @@ impl Connection {
             masking_key: h.masking_key,
             phase: 0,
             in_arena: self.rx.data.is_empty(),
+            #[cfg(feature = "deflate")]
+            compressed,
+            // The tail completes the last frame; a message with an empty compressed payload is
+            // empty, with nothing to inflate (RFC 7692's smallest form of one is 0x00).
+            #[cfg(feature = "deflate")]
+            tail: if compressed && h.fin && self.rx.message_len + h.payload_len > 0 {
+                4
+            } else {
+                0
+            },
+            #[cfg(feature = "deflate")]
+            drained: true,
         })
     }
 
@@ -319,10 +484,16 @@ impl Connection {
                         .finish()
                         .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
+                #[cfg(feature = "deflate")]
+                if frame.compressed {
+                    self.deflate.end_inflated_message();
+                    self.rx.compressed = false;
+                    self.rx.inflated = 0;
+                }
                 if self.config.streaming {
                     self.emit_last_chunk(kind);
                 } else {
-                    let data = self.rx.data.split().freeze();
+                    let data = self.rx.take_message();
                     self.events.push_back(match kind {
                         MessageKind::Text => Event::Text(Text::from_validated(data)),
                         MessageKind::Binary => Event::Binary(data),
@@ -351,7 +522,7 @@ impl Connection {
 
     /// Streaming mode: delivers what has arrived of the current message, holding back an
     /// unfinished code point of text.
-    fn emit_chunk(&mut self, fin: bool) {
+    pub(super) fn emit_chunk(&mut self, fin: bool) {
         let Some(kind) = self.rx.message else { return };
         let hold = if kind == MessageKind::Text {
             self.rx.utf8.pending_len()

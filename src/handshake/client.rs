@@ -50,9 +50,31 @@ impl ClientOptions {
     }
 
     /// Offers an extension with its parameters; offers go out in the order they are added.
+    /// For permessage-deflate, `ClientOptions::deflate` (feature `deflate`) builds the offer.
     pub fn extension(mut self, extension: Extension) -> Self {
         self.extensions.push(extension);
         self
+    }
+
+    /// Offers permessage-deflate with `options` (feature `deflate`; RFC 7692). The server's
+    /// answer is checked against the offer ([`DeflateParams::from_response`]), and the agreed
+    /// parameters are in [`Negotiated::deflate`](crate::Negotiated::deflate), so the
+    /// connection compresses.
+    ///
+    /// [`DeflateParams::from_response`]: crate::extensions::DeflateParams::from_response
+    ///
+    /// ```
+    /// use wsmachine::extensions::DeflateOptions;
+    /// use wsmachine::handshake::{ClientHandshake, ClientOptions, Url};
+    /// let url = Url::parse("ws://example.com/").unwrap();
+    /// let options = ClientOptions::new().deflate(DeflateOptions::new());
+    /// let hs = ClientHandshake::with_nonce(&url, options, [0; 16]).unwrap();
+    /// let request = String::from_utf8_lossy(hs.request_bytes());
+    /// assert!(request.contains("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+    /// ```
+    #[cfg(feature = "deflate")]
+    pub fn deflate(self, options: crate::extensions::DeflateOptions) -> Self {
+        self.extension(options.offer())
     }
 
     /// Sends an `Origin` field (browsers do; other clients need not).
@@ -389,11 +411,36 @@ impl ClientHandshake {
         if !extensions.is_empty() {
             negotiated = negotiated.with_extensions(join_extensions(&extensions));
         }
+        #[cfg(feature = "deflate")]
+        if let Some(params) = self.check_deflate(&extensions)? {
+            negotiated = negotiated.with_deflate(params);
+        }
         Ok(Established {
             negotiated,
             response,
             leftover,
         })
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl ClientHandshake {
+    /// RFC 7692 §7: the server's permessage-deflate element, if any, must accept one of our
+    /// offers; its parameters are what the connection uses.
+    fn check_deflate(
+        &self,
+        extensions: &[Extension],
+    ) -> Result<Option<crate::extensions::DeflateParams>, ClientError> {
+        use crate::extensions::deflate::EXTENSION_NAME;
+        use crate::extensions::{DeflateError, DeflateParams};
+        let mut responses = crate::extensions::named(extensions, EXTENSION_NAME);
+        match (responses.next(), responses.next()) {
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(ClientError::Deflate(DeflateError::DuplicateExtension)),
+            (Some(response), None) => DeflateParams::from_response(response, &self.extensions)
+                .map(Some)
+                .map_err(ClientError::Deflate),
+        }
     }
 }
 

@@ -187,6 +187,10 @@ pub enum ClientError {
     UnofferedExtension,
     /// A `Sec-WebSocket-Extensions` value that does not follow RFC 6455 §9.1.
     MalformedExtensions,
+    /// A permessage-deflate response the client must fail the connection on (feature
+    /// `deflate`; RFC 7692 §7): why.
+    #[cfg(feature = "deflate")]
+    Deflate(crate::extensions::DeflateError),
     /// The header block passed the limits of [`HandshakeLimits`](super::HandshakeLimits).
     TooLarge,
     /// Not an HTTP/1.1 response.
@@ -212,6 +216,8 @@ impl ClientError {
             Self::MultipleProtocols => "the server chose more than one subprotocol",
             Self::UnofferedExtension => "the server chose an extension we did not offer",
             Self::MalformedExtensions => "malformed Sec-WebSocket-Extensions",
+            #[cfg(feature = "deflate")]
+            Self::Deflate(e) => e.description(),
             Self::TooLarge => "response header block too large",
             Self::Malformed => "malformed HTTP response",
             Self::UnexpectedEof => "connection closed during the handshake",

@@ -301,6 +301,32 @@ impl Request {
         select_protocol(preferences, &self.protocols)
     }
 
+    /// The permessage-deflate parameters for the first of the client's offers that `options`
+    /// can honour (feature `deflate`; RFC 7692 §7: the server accepts one offer and declines
+    /// the others), or `None` if it made no acceptable offer. Give the result to
+    /// [`Accept::deflate`]. See [`DeflateOptions::negotiate`](crate::extensions::DeflateOptions::negotiate).
+    ///
+    /// ```
+    /// # use wsmachine::handshake::{Accept, ServerHandshake, Status};
+    /// use wsmachine::extensions::DeflateOptions;
+    /// # let mut hs = ServerHandshake::default();
+    /// # let Ok(Status::Complete(request)) = hs.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\
+    /// #   Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+    /// #   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    /// #   Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n") else { panic!() };
+    /// let deflate = request.select_deflate(&DeflateOptions::new());
+    /// let accepted = request.accept(&Accept::new().deflate(deflate)).unwrap();
+    /// assert!(accepted.negotiated.deflate().is_some());
+    /// assert!(accepted.response.windows(34).any(|w| w == b"Sec-WebSocket-Extensions: permessa"));
+    /// ```
+    #[cfg(feature = "deflate")]
+    pub fn select_deflate(
+        &self,
+        options: &crate::extensions::DeflateOptions,
+    ) -> Option<crate::extensions::DeflateParams> {
+        options.negotiate(&self.extensions)
+    }
+
     /// Accepts the request: the `101 Switching Protocols` response bytes, the [`Negotiated`]
     /// value for the connection and the bytes that followed the request.
     ///
@@ -359,8 +385,9 @@ impl Request {
             fields.push(Header::new("Sec-WebSocket-Protocol", protocol.as_str()));
             negotiated = negotiated.with_protocol(protocol.as_str());
         }
-        if !accept.extensions.is_empty() {
-            for extension in &accept.extensions {
+        let extensions = accept.response_extensions();
+        if !extensions.is_empty() {
+            for extension in extensions.iter() {
                 if !extension.is_valid() {
                     return Err(BuildError::InvalidExtension);
                 }
@@ -370,9 +397,13 @@ impl Request {
                     return Err(BuildError::UnofferedExtension);
                 }
             }
-            let value = join_extensions(&accept.extensions);
+            let value = join_extensions(&extensions);
             fields.push(Header::new("Sec-WebSocket-Extensions", value.as_str()));
             negotiated = negotiated.with_extensions(value);
+        }
+        #[cfg(feature = "deflate")]
+        if let Some(params) = accept.deflate {
+            negotiated = negotiated.with_deflate(params);
         }
         for header in &accept.headers {
             check_header(header.name(), header.value(), RESERVED_IN_ACCEPT)?;
@@ -496,6 +527,8 @@ pub struct Accept {
     protocol: Option<String>,
     extensions: Vec<Extension>,
     headers: Vec<Header>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::extensions::DeflateParams>,
 }
 
 impl Accept {
@@ -511,9 +544,20 @@ impl Accept {
     }
 
     /// Accepts an extension (its name must be one the client offered), with the parameters
-    /// of the response.
+    /// of the response. For permessage-deflate use `Accept::deflate` (feature `deflate`)
+    /// instead: it also tells the connection to compress.
     pub fn extension(mut self, extension: Extension) -> Self {
         self.extensions.push(extension);
+        self
+    }
+
+    /// Accepts permessage-deflate with these parameters, or not (feature `deflate`): the
+    /// response gets their `permessage-deflate` element (after any
+    /// [`extension`](Self::extension)s) and the [`Negotiated`] value carries them, so the
+    /// connection compresses. Take them from [`Request::select_deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, params: impl Into<Option<crate::extensions::DeflateParams>>) -> Self {
+        self.deflate = params.into();
         self
     }
 
@@ -521,6 +565,17 @@ impl Accept {
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push(Header::new(name.into(), value.into()));
         self
+    }
+
+    /// The extensions of the response: the accepted ones, then permessage-deflate's element.
+    fn response_extensions(&self) -> alloc::borrow::Cow<'_, [Extension]> {
+        #[cfg(feature = "deflate")]
+        if let Some(params) = &self.deflate {
+            let mut all = self.extensions.clone();
+            all.push(params.to_extension());
+            return alloc::borrow::Cow::Owned(all);
+        }
+        alloc::borrow::Cow::Borrowed(&self.extensions)
     }
 }
 

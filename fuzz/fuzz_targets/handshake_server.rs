@@ -1,0 +1,6 @@
+//! The server handshake on any bytes in any split; see `wsmachine_fuzz::handshake`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| wsmachine_fuzz::handshake::run_server(data));
