@@ -100,7 +100,7 @@ fn extended_connect() {
     let req = connect()
         .header("origin", "https://example.com")
         .header("sec-websocket-protocol", "chat")
-        .header("sec-websocket-extensions", "permessage-deflate")
+        .header("sec-websocket-extensions", "x-compress")
         .body(())
         .unwrap();
     let request = Request::from_extended_connect(&req, Some("websocket")).unwrap();
@@ -110,17 +110,17 @@ fn extended_connect() {
     assert_eq!(request.origin(), Some("https://example.com"));
     let accept = Accept::new()
         .protocol("chat")
-        .extension(Extension::new("permessage-deflate"));
+        .extension(Extension::new("x-compress"));
     let (response, negotiated) = request.accept_http(&accept).unwrap();
     assert_eq!(response.status(), http::StatusCode::OK);
     let h = response.headers();
     assert_eq!(h.len(), 2);
     assert_eq!(h["sec-websocket-protocol"], "chat");
-    assert_eq!(h["sec-websocket-extensions"], "permessage-deflate");
+    assert_eq!(h["sec-websocket-extensions"], "x-compress");
     assert!(h.get("sec-websocket-accept").is_none());
     assert!(h.get("upgrade").is_none());
     assert_eq!(negotiated.protocol(), Some("chat"));
-    assert_eq!(negotiated.extensions(), Some("permessage-deflate"));
+    assert_eq!(negotiated.extensions(), Some("x-compress"));
     // Not an HTTP/1.1 request: no 101 bytes for it.
     assert_eq!(
         request.accept(&Accept::new()).err(),

@@ -325,26 +325,42 @@ fn rfc_sample_response_is_byte_exact() {
 fn accept_with_extensions_and_headers() {
     let bytes = with(
         "x",
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-foo",
+        "Sec-WebSocket-Extensions: x-compress; window_bits, x-foo",
     );
     let request = receive(bytes.as_bytes()).unwrap();
     let accept = Accept::new()
-        .extension(
-            Extension::new("permessage-deflate").with_param("client_max_window_bits", Some("10")),
-        )
+        .extension(Extension::new("x-compress").with_param("window_bits", Some("10")))
         .header("Set-Cookie", "id=1");
     let accepted = request.accept(&accept).unwrap();
     assert_eq!(
         accepted.response,
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
-          Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\
+          Sec-WebSocket-Extensions: x-compress; window_bits=10\r\n\
           Set-Cookie: id=1\r\n\r\n"
     );
     assert_eq!(
         accepted.negotiated.extensions(),
-        Some("permessage-deflate; client_max_window_bits=10")
+        Some("x-compress; window_bits=10")
     );
+}
+
+/// Regression (found by the handshake fuzz target): accepting permessage-deflate as a generic
+/// extension would make the server's connection disagree with the client about compression.
+#[test]
+fn permessage_deflate_is_not_accepted_as_a_generic_extension() {
+    let bytes = with(
+        "x",
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+    );
+    let request = receive(bytes.as_bytes()).unwrap();
+    for name in ["permessage-deflate", "Permessage-Deflate"] {
+        let accept = Accept::new().extension(Extension::new(name));
+        assert_eq!(
+            request.accept(&accept).unwrap_err(),
+            BuildError::DeflateAsExtension
+        );
+    }
 }
 
 #[test]

@@ -273,6 +273,10 @@ pub enum BuildError {
     /// [`Request::accept`](super::Request::accept) on a request that came over HTTP/2
     /// (RFC 8441); answer it with `Request::accept_http` (feature `http`).
     NotHttp1,
+    /// `permessage-deflate` accepted as a generic [`Extension`](super::Extension): the
+    /// connection would not compress (and would fail on the client's compressed frames). Use
+    /// `Accept::deflate` with feature `deflate`.
+    DeflateAsExtension,
 }
 
 impl BuildError {
@@ -288,6 +292,7 @@ impl BuildError {
             Self::ReservedHeader => "header is written by the handshake",
             Self::InvalidStatus => "status must be 200-599",
             Self::NotHttp1 => "request came over HTTP/2: use accept_http",
+            Self::DeflateAsExtension => "accept permessage-deflate with Accept::deflate",
         }
     }
 }

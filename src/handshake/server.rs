@@ -385,6 +385,15 @@ impl Request {
             fields.push(Header::new("Sec-WebSocket-Protocol", protocol.as_str()));
             negotiated = negotiated.with_protocol(protocol.as_str());
         }
+        // permessage-deflate must come through `Accept::deflate`, so that the connection
+        // compresses; a generic element would make the two ends disagree.
+        if accept
+            .extensions
+            .iter()
+            .any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
+        {
+            return Err(BuildError::DeflateAsExtension);
+        }
         let extensions = accept.response_extensions();
         if !extensions.is_empty() {
             for extension in extensions.iter() {
@@ -519,7 +528,7 @@ pub fn select_protocol<'a, P: AsRef<str>, O: AsRef<str>>(
 /// use wsmachine::handshake::{Accept, Extension};
 /// let accept = Accept::new()
 ///     .protocol("chat")
-///     .extension(Extension::new("permessage-deflate"))
+///     .extension(Extension::new("x-my-extension"))
 ///     .header("Set-Cookie", "session=1");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -544,8 +553,9 @@ impl Accept {
     }
 
     /// Accepts an extension (its name must be one the client offered), with the parameters
-    /// of the response. For permessage-deflate use `Accept::deflate` (feature `deflate`)
-    /// instead: it also tells the connection to compress.
+    /// of the response. permessage-deflate is refused here
+    /// ([`BuildError::DeflateAsExtension`]): use `Accept::deflate` (feature `deflate`), which
+    /// also tells the connection to compress.
     pub fn extension(mut self, extension: Extension) -> Self {
         self.extensions.push(extension);
         self
