@@ -141,26 +141,12 @@ impl DeflateParams {
     /// );
     /// ```
     pub fn to_extension(&self) -> Extension {
-        let mut e = Extension::new(EXTENSION_NAME);
-        if self.server_no_context_takeover {
-            e = e.with_param(SERVER_NO_CONTEXT_TAKEOVER, None);
-        }
-        if self.client_no_context_takeover {
-            e = e.with_param(CLIENT_NO_CONTEXT_TAKEOVER, None);
-        }
-        if let Some(bits) = self.server_max_window_bits {
-            e = e.with_param(
-                SERVER_MAX_WINDOW_BITS,
-                Some(&format!("{}", clamp_bits(bits))),
-            );
-        }
-        if let Some(bits) = self.client_max_window_bits {
-            e = e.with_param(
-                CLIENT_MAX_WINDOW_BITS,
-                Some(&format!("{}", clamp_bits(bits))),
-            );
-        }
-        e
+        element(
+            self.server_no_context_takeover,
+            self.client_no_context_takeover,
+            self.server_max_window_bits,
+            self.client_max_window_bits.map(Some),
+        )
     }
 
     /// Client side: checks a server's `permessage-deflate` response element against the
@@ -307,23 +293,12 @@ impl DeflateOptions {
     /// [`ClientOptions::deflate`](crate::handshake::ClientOptions::deflate), which does this).
     /// It always includes `client_max_window_bits`, so the server may limit our window.
     pub fn offer(&self) -> Extension {
-        let mut e = Extension::new(EXTENSION_NAME);
-        if self.server_no_context_takeover {
-            e = e.with_param(SERVER_NO_CONTEXT_TAKEOVER, None);
-        }
-        if self.client_no_context_takeover {
-            e = e.with_param(CLIENT_NO_CONTEXT_TAKEOVER, None);
-        }
-        if let Some(bits) = self.server_max_window_bits {
-            e = e.with_param(
-                SERVER_MAX_WINDOW_BITS,
-                Some(&format!("{}", clamp_bits(bits))),
-            );
-        }
-        let hint = self
-            .client_max_window_bits
-            .map(|b| format!("{}", clamp_bits(b)));
-        e.with_param(CLIENT_MAX_WINDOW_BITS, hint.as_deref())
+        element(
+            self.server_no_context_takeover,
+            self.client_no_context_takeover,
+            self.server_max_window_bits,
+            Some(self.client_max_window_bits),
+        )
     }
 
     /// Server side: the parameters for the first of the client's `permessage-deflate` offers
@@ -529,6 +504,34 @@ fn min_bits(a: Option<u8>, b: Option<u8>) -> Option<u8> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// A `permessage-deflate` element with the parameters that are set, in RFC 7692 order.
+/// `client_max_window_bits`: `None` leaves it out, `Some(None)` writes it without a value.
+fn element(
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: Option<u8>,
+    client_max_window_bits: Option<Option<u8>>,
+) -> Extension {
+    let mut e = Extension::new(EXTENSION_NAME);
+    if server_no_context_takeover {
+        e = e.with_param(SERVER_NO_CONTEXT_TAKEOVER, None);
+    }
+    if client_no_context_takeover {
+        e = e.with_param(CLIENT_NO_CONTEXT_TAKEOVER, None);
+    }
+    if let Some(bits) = server_max_window_bits {
+        e = e.with_param(
+            SERVER_MAX_WINDOW_BITS,
+            Some(&format!("{}", clamp_bits(bits))),
+        );
+    }
+    if let Some(bits) = client_max_window_bits {
+        let value = bits.map(|b| format!("{}", clamp_bits(b)));
+        e = e.with_param(CLIENT_MAX_WINDOW_BITS, value.as_deref());
+    }
+    e
 }
 
 fn clamp_bits(bits: u8) -> u8 {
