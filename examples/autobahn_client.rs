@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::WsStream;
+use common::{WsStream, testee_config};
 use wsmachine::handshake::ClientOptions;
 use wsmachine::{Config, Event};
 
@@ -86,16 +86,5 @@ fn options(deflate: bool) -> ClientOptions {
 }
 
 fn echo(url: &str, deflate: bool) -> std::io::Result<()> {
-    let mut config = Config::default();
-    config.max_message_size = 64 << 20;
-    config.max_frame_size = 64 << 20;
-    let mut ws = WsStream::connect(url, options(deflate), config)?;
-    while let Some(event) = ws.next_event()? {
-        match event {
-            Event::Text(text) => ws.conn.send_text(text).unwrap_or(()),
-            Event::Binary(data) => ws.conn.send_binary(data).unwrap_or(()),
-            _ => {}
-        }
-    }
-    Ok(())
+    WsStream::connect(url, options(deflate), testee_config())?.echo_all()
 }

@@ -13,9 +13,8 @@ mod common;
 use std::net::TcpListener;
 use std::thread;
 
-use common::WsStream;
+use common::{WsStream, testee_config};
 use wsmachine::handshake::{Accept, Request};
-use wsmachine::{Config, Event};
 
 fn main() -> std::io::Result<()> {
     let mut addr = None;
@@ -61,18 +60,8 @@ fn accept(request: &Request, deflate: bool) -> Accept {
 }
 
 fn serve(stream: std::net::TcpStream, deflate: bool) -> std::io::Result<()> {
-    let mut config = Config::default();
-    // Autobahn's section 9 sends messages of up to 16 MiB in single frames.
-    config.max_message_size = 64 << 20;
-    config.max_frame_size = 64 << 20;
-    let mut ws = WsStream::accept(stream, config, |request| Some(accept(request, deflate)))?;
-    while let Some(event) = ws.next_event()? {
-        // Sending fails only after a Close, when there is nothing left to echo to.
-        match event {
-            Event::Text(text) => ws.conn.send_text(text).unwrap_or(()),
-            Event::Binary(data) => ws.conn.send_binary(data).unwrap_or(()),
-            _ => {}
-        }
-    }
-    Ok(())
+    let mut ws = WsStream::accept(stream, testee_config(), |request| {
+        Some(accept(request, deflate))
+    })?;
+    ws.echo_all()
 }

@@ -18,6 +18,15 @@ use wsmachine::{Config, Connection, Event, OsRandom, Role};
 /// handshake (RFC 6455 §7.1.1: the server closes first), and the read timeout used meanwhile.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
+/// Limits for the conformance testees: Autobahn's section 9 sends messages of up to 16 MiB
+/// in single frames.
+pub fn testee_config() -> Config {
+    let mut config = Config::default();
+    config.max_message_size = 64 << 20;
+    config.max_frame_size = 64 << 20;
+    config
+}
+
 /// What one turn of the driver loop produced.
 pub enum Step {
     /// An event from the connection.
@@ -141,6 +150,19 @@ impl WsStream {
                 return Err(io::ErrorKind::WriteZero.into());
             }
             self.conn.consume_output(n);
+        }
+        Ok(())
+    }
+
+    /// Echoes every text and binary message as the same type until the connection ends.
+    pub fn echo_all(&mut self) -> io::Result<()> {
+        while let Some(event) = self.next_event()? {
+            // Sending fails only after a Close, when there is nothing left to echo to.
+            match event {
+                Event::Text(text) => self.conn.send_text(text).unwrap_or(()),
+                Event::Binary(data) => self.conn.send_binary(data).unwrap_or(()),
+                _ => {}
+            }
         }
         Ok(())
     }
