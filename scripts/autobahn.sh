@@ -157,16 +157,6 @@ install_autobahn() {
 install_autobahn
 if ((INSTALL_ONLY)); then exit 0; fi
 
-# The examples always build with feature `deflate` (a superset: without --deflate they behave
-# as plain builds), so one build serves both kinds of run. Sets EXAMPLES_DIR.
-build_examples_deflate() {
-    local secs="${BUILD_TIMEOUT:-1800}" started=$SECONDS
-    log "building examples: cargo build --release --examples --features deflate (limit ${secs}s)"
-    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples \
-        --features deflate || die "cargo build --release --examples --features deflate failed"
-    EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
-    log "built in $((SECONDS - started))s: $EXAMPLES_DIR"
-}
 
 # ---------------------------------------------------------------------------------------------
 # The testees: our examples, unless overridden.
@@ -178,7 +168,9 @@ CLIENT=()
 if { [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]] ||
     [[ "$ONLY" != server && ${#CLIENT[@]} -eq 0 ]]; }; then
     if ((BUILD)); then
-        build_examples_deflate
+        # With feature `deflate` (a superset: without --deflate the examples behave as
+        # plain builds), so one build serves every kind of run.
+        build_examples --features deflate
     else
         EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     fi

@@ -117,15 +117,6 @@ mkdir -p "$RUN_DIR/server" "$RUN_DIR/client"
 # ---------------------------------------------------------------------------------------------
 # What runs as "ours": the examples, unless overridden.
 
-# Our examples are built with feature `deflate` and run with --deflate.
-build_examples_deflate() {
-    local secs="${BUILD_TIMEOUT:-1800}" started=$SECONDS
-    log "building examples: cargo build --release --examples --features deflate (limit ${secs}s)"
-    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples \
-        --features deflate || die "cargo build --release --examples --features deflate failed"
-    EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
-    log "built in $((SECONDS - started))s: $EXAMPLES_DIR"
-}
 
 ECHO_CMD=()
 CLIENT=()
@@ -136,7 +127,9 @@ CLIENT_ARGS=()
 if { [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]] ||
     [[ "$ONLY" != server && ${#CLIENT[@]} -eq 0 ]]; }; then
     if ((BUILD)); then
-        build_examples_deflate
+        # With feature `deflate` (a superset: without --deflate the examples behave as
+        # plain builds), so one build serves every kind of run.
+        build_examples --features deflate
     else
         EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     fi

@@ -198,13 +198,14 @@ cargo_target_dir() {
         python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
 }
 
-# build_examples: `cargo build --release --examples` (bounded; waits for the target-dir lock
-# if someone else is building). Sets EXAMPLES_DIR.
+# build_examples [CARGO_ARGS...]: `cargo build --release --examples` plus the given arguments
+# (e.g. `--features deflate`), bounded; waits for the target-dir lock if someone else is
+# building. Sets EXAMPLES_DIR.
 build_examples() {
     local secs="${BUILD_TIMEOUT:-1800}" started=$SECONDS
-    log "building examples: cargo build --release --examples (limit ${secs}s)"
-    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples ||
-        die "cargo build --release --examples failed"
+    log "building examples: cargo build --release --examples $* (limit ${secs}s)"
+    run_bounded "$secs" cargo build --manifest-path "$ROOT/Cargo.toml" --release --examples "$@" ||
+        die "cargo build --release --examples $* failed"
     EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     log "built in $((SECONDS - started))s: $EXAMPLES_DIR"
 }
