@@ -370,6 +370,17 @@ fn decode(c: &mut Criterion) {
 
 const SINK_FLUSH: usize = 64 * 1024;
 
+/// "Writes" all pending output to a sink that only looks at it; returns the bytes written.
+fn drain_output(conn: &mut Connection) -> usize {
+    let mut written = 0;
+    while !conn.pending_output().is_empty() {
+        let n = black_box(conn.pending_output()).len();
+        written += n;
+        conn.consume_output(n);
+    }
+    written
+}
+
 fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKind) -> usize {
     let mut conn = Connection::new(role, Negotiated::default(), big_config());
     let mut written = 0;
@@ -381,18 +392,10 @@ fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKi
             MessageKind::Binary => conn.send_binary(payload).unwrap(),
         }
         if conn.buffered_amount() >= SINK_FLUSH {
-            while !conn.pending_output().is_empty() {
-                let n = black_box(conn.pending_output()).len();
-                written += n;
-                conn.consume_output(n);
-            }
+            written += drain_output(&mut conn);
         }
     }
-    while !conn.pending_output().is_empty() {
-        let n = black_box(conn.pending_output()).len();
-        written += n;
-        conn.consume_output(n);
-    }
+    written += drain_output(&mut conn);
     written
 }
 
@@ -597,18 +600,10 @@ mod compressed {
         for m in messages {
             conn.send_text(m.as_str()).unwrap();
             if conn.buffered_amount() >= SINK_FLUSH {
-                while !conn.pending_output().is_empty() {
-                    let n = black_box(conn.pending_output()).len();
-                    written += n;
-                    conn.consume_output(n);
-                }
+                written += drain_output(&mut conn);
             }
         }
-        while !conn.pending_output().is_empty() {
-            let n = black_box(conn.pending_output()).len();
-            written += n;
-            conn.consume_output(n);
-        }
+        written += drain_output(&mut conn);
         written
     }
 
