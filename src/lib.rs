@@ -157,9 +157,11 @@
 //! # Memory
 //!
 //! Nothing is allocated up front: an idle server connection holds no heap memory, a client
-//! 136 bytes (its batch of OS random bytes). Buffers grow with what the peer actually sends,
-//! never with what it claims, and one `receive` queues at most a few dozen events; input
-//! beyond that waits, copied, until the events are taken.
+//! 136 bytes (its batch of OS random bytes). A frame's declared length (already checked
+//! against the limits) is trusted for at most 1 MiB of buffer; past that, buffers grow with
+//! what the peer actually sends. Messages are split off reusable receive buffers, so the
+//! steady state allocates nothing per message. One `receive` queues at most a few dozen
+//! events; input beyond that waits, copied, until the events are taken.
 //!
 //! With permessage-deflate the compressor and decompressor are created with the first
 //! message that needs them (about 370 KiB and 75 KiB with 15-bit windows), not when the
