@@ -37,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_driver::AsyncWs;
 use wsmachine::handshake::{Accept, Request};
-use wsmachine::{Config, Connection, Event, Role};
+use wsmachine::{Config, Connection, Role};
 
 /// The subprotocols this server speaks, in its order of preference.
 const PROTOCOLS: [&str; 1] = ["echo"];
@@ -105,15 +105,8 @@ pub async fn handle(
 }
 
 /// Echoes every message; each send waits for room before the next event is read.
-pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut ws: AsyncWs<S>) -> io::Result<()> {
-    while let Some(event) = ws.next_event().await? {
-        match event {
-            Event::Text(text) => ws.send_text(text).await?,
-            Event::Binary(data) => ws.send_binary(data).await?,
-            _ => {}
-        }
-    }
-    Ok(())
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: AsyncWs<S>) -> io::Result<()> {
+    ws.echo_all().await
 }
 
 /// wsmachine's refusal as a hyper response.

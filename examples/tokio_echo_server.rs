@@ -28,8 +28,8 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_driver::AsyncWs;
+use wsmachine::Config;
 use wsmachine::handshake::Accept;
-use wsmachine::{Config, Event};
 
 #[tokio::main]
 async fn main() -> io::Result<()> {
@@ -63,13 +63,6 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> io::Result<(
 }
 
 /// Echoes every message; each send waits for room before the next event is read.
-pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut ws: AsyncWs<S>) -> io::Result<()> {
-    while let Some(event) = ws.next_event().await? {
-        match event {
-            Event::Text(text) => ws.send_text(text).await?,
-            Event::Binary(data) => ws.send_binary(data).await?,
-            _ => {}
-        }
-    }
-    Ok(())
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: AsyncWs<S>) -> io::Result<()> {
+    ws.echo_all().await
 }

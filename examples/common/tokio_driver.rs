@@ -261,6 +261,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
         self.conn.close(code, reason).map_err(io::Error::other)
     }
 
+    /// Echoes every text and binary message as the same type until the connection ends,
+    /// waiting for room in the output before taking the next message (backpressure).
+    pub async fn echo_all(mut self) -> io::Result<()> {
+        while let Some(event) = self.next_event().await? {
+            match event {
+                Event::Text(text) => self.send_text(text).await?,
+                Event::Binary(data) => self.send_binary(data).await?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The next event, writing pending output and reading as needed; `None` once the
     /// connection is over and the transport shut down. Cancel-safe (see the module docs).
     pub async fn next_event(&mut self) -> io::Result<Option<Event>> {
