@@ -109,25 +109,50 @@ impl Utf8Validator {
 
 /// Validates `bytes`, allowing an unfinished (but so far valid) code point at the end.
 /// Returns how many bytes form complete code points.
+///
+/// The bytes before an unfinished code point at the very end are checked whole (with feature
+/// `simdutf8`, by its fastest validator, which only says yes or no: the connection fails on
+/// any invalid byte, so where does not matter); the at most 3 bytes of the unfinished code
+/// point are checked as a prefix, so an impossible one fails now, not at the next chunk.
 fn validate_prefix(bytes: &[u8]) -> Result<usize, Utf8Error> {
-    // With feature `simdutf8`, its `compat` validator: SIMD, and the same `valid_up_to` /
-    // `error_len` as the standard library.
-    #[cfg(feature = "simdutf8")]
-    let result = simdutf8::compat::from_utf8(bytes)
-        .map(|_| ())
-        .map_err(|e| (e.valid_up_to(), e.error_len()));
-    #[cfg(not(feature = "simdutf8"))]
-    let result = core::str::from_utf8(bytes)
-        .map(|_| ())
-        .map_err(|e| (e.valid_up_to(), e.error_len()));
-    match result {
-        Ok(()) => Ok(bytes.len()),
-        // `error_len() == None` means "unexpected end of input": the validators check each
-        // continuation byte's allowed range as they go, so a `None` here is always a valid
-        // prefix of some code point.
-        Err((valid_up_to, None)) => Ok(valid_up_to),
-        Err(_) => Err(Utf8Error),
+    let complete = bytes.len() - unfinished_tail_len(bytes);
+    let (head, tail) = bytes.split_at(complete);
+    if !is_valid(head) {
+        return Err(Utf8Error);
     }
+    match from_utf8(tail) {
+        Ok(()) => Ok(bytes.len()),
+        Err(None) => Ok(complete),
+        Err(Some(())) => Err(Utf8Error),
+    }
+}
+
+/// Whether `bytes` is valid UTF-8 as a whole.
+#[inline]
+pub(crate) fn is_valid(bytes: &[u8]) -> bool {
+    #[cfg(feature = "simdutf8")]
+    return simdutf8::basic::from_utf8(bytes).is_ok();
+    #[cfg(not(feature = "simdutf8"))]
+    core::str::from_utf8(bytes).is_ok()
+}
+
+/// How many bytes at the end of `bytes` start a code point that needs more bytes than follow
+/// it (0–3). Only looks at lead bytes: whether the bytes are valid is the validators' job.
+fn unfinished_tail_len(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let b = bytes[bytes.len() - back];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for its lead
+        }
+        let need = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 1, // ASCII, or a byte that is never a lead (the validator rejects it)
+        };
+        return if need > back { back } else { 0 };
+    }
+    0
 }
 
 /// `Err(None)`: a valid but unfinished prefix; `Err(Some(()))`: invalid.

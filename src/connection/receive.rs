@@ -6,7 +6,8 @@ use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
 use crate::close::CloseFrame;
 use crate::error::ProtocolError;
 use crate::frame::{
-    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, Status, extend_masked,
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, Status, apply_mask,
+    extend_masked,
 };
 use crate::negotiated::Role;
 use crate::text::Text;
@@ -97,10 +98,14 @@ impl Receiver {
     /// nobody else holds (the current one or the spare), else start a new one; the old arena
     /// becomes the spare, reclaimed when the application drops its messages. In the steady
     /// state this allocates nothing.
+    #[inline]
     fn reserve_data(&mut self, want: usize) {
-        if self.data.capacity() - self.data.len() >= want {
-            return;
+        if self.data.capacity() - self.data.len() < want {
+            self.make_room(want);
         }
+    }
+
+    fn make_room(&mut self, want: usize) {
         if !self.data.is_empty() {
             // A fragmented message continues: grow it.
             self.data.reserve(want);
@@ -219,6 +224,12 @@ impl Connection {
     pub(super) fn process(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
         while !self.input_done() && self.events.len() < MAX_QUEUED_EVENTS {
+            if self.rx.frame.is_none() && self.rx.header_len == 0 {
+                if let Some(used) = self.small_frame(&input[pos..]) {
+                    pos += used;
+                    continue;
+                }
+            }
             let mut frame = match self.rx.frame {
                 Some(frame) => frame,
                 None => match self.read_header(&input[pos..]) {
@@ -292,6 +303,71 @@ impl Connection {
             }
         }
         if self.input_done() { input.len() } else { pos }
+    }
+
+    /// The fast path for the commonest frames: a whole unfragmented message or a Ping or Pong,
+    /// with at most 125 bytes of payload, entirely in `input`, outside a fragmented message
+    /// and outside streaming mode. Returns the bytes used, or `None` to take the general path,
+    /// which handles everything else and reports every protocol error but invalid UTF-8.
+    #[inline]
+    fn small_frame(&mut self, input: &[u8]) -> Option<usize> {
+        let (&[b0, b1], rest) = input.split_first_chunk::<2>()?;
+        let len = usize::from(b1 & 0x7f);
+        let masked = b1 & 0x80 != 0;
+        // RSV bits (permessage-deflate included), extended lengths, a wrong masking for the
+        // role, and Close go the general way.
+        if b0 & 0x70 != 0 || len > MAX_CONTROL_PAYLOAD || masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (key, rest) = match masked {
+            true => {
+                let (key, rest) = rest.split_first_chunk::<4>()?;
+                (Some(*key), rest)
+            }
+            false => (None, rest),
+        };
+        let payload = rest.get(..len)?;
+        let used = 2 + 4 * usize::from(masked) + len;
+        let fin = b0 & 0x80 != 0;
+        let opcode = b0 & 0x0f;
+        let data_message = matches!(opcode, 0x1 | 0x2);
+        if !fin
+            || !self.rx.data.is_empty()
+            || !(data_message || matches!(opcode, 0x9 | 0xa))
+            || (data_message
+                && (self.rx.message.is_some()
+                    || self.config.streaming
+                    || len > self.config.max_frame_size
+                    || len > self.config.max_message_size))
+        {
+            return None;
+        }
+        self.rx.reserve_data(len);
+        self.rx.data.extend_from_slice(payload);
+        if let Some(key) = key {
+            apply_mask(&mut self.rx.data, key, 0);
+        }
+        let payload = self.rx.data.split().freeze();
+        let event = match opcode {
+            0x1 => {
+                // RFC 6455 §8.1.
+                if !payload.is_ascii() && !crate::utf8::is_valid(&payload) {
+                    self.protocol_error(ProtocolError::InvalidUtf8);
+                    return Some(used);
+                }
+                Event::Text(Text::from_validated(payload))
+            }
+            0x2 => Event::Binary(payload),
+            0x9 => {
+                if self.config.auto_pong {
+                    self.queue_auto_pong(&payload);
+                }
+                Event::Ping(payload)
+            }
+            _ => Event::Pong(payload),
+        };
+        self.events.push_back(event);
+        Some(used)
     }
 
     /// Reads a header from the stash and `input`. `Ok(None)`: all of `input` went into the
