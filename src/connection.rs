@@ -256,6 +256,11 @@ impl Connection {
 
     /// The next bytes to write to the transport (empty when there is nothing to write). Peek
     /// only: call [`consume_output`](Self::consume_output) with how many were written.
+    ///
+    /// The output is queued in pieces — buffers of at most 64 KiB, and a large
+    /// [`Bytes`](bytes::Bytes) payload a server sends as its own piece — and this shows the
+    /// first one, so loop until it is empty, or write them all at once with
+    /// [`pending_output_vectored`](Self::pending_output_vectored).
     #[must_use]
     pub fn pending_output(&self) -> &[u8] {
         self.out.pending()

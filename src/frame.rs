@@ -16,8 +16,7 @@
 
 mod mask;
 
-pub(crate) use mask::extend_masked;
-pub use mask::{apply_mask, apply_mask_reference};
+pub use mask::{apply_mask, apply_mask_reference, extend_masked};
 
 use crate::error::ProtocolError;
 

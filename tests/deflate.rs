@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{KEY, Pair, events, frames, output};
+use common::{KEY, Pair, events, frames, output, peek_output};
 use wsmachine::extensions::DeflateParams;
 use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, apply_mask};
 use wsmachine::{
@@ -289,9 +289,9 @@ fn an_eight_bit_window_is_kept_by_sending_uncompressed() {
     let mut pair = pair(params("S8"), eager(), eager());
     let message = "eight bits ".repeat(100);
     pair.server.send_text(message.as_str()).unwrap();
-    assert_eq!(frames(pair.server.pending_output())[0].rsv, 0);
+    assert_eq!(frames(&peek_output(&pair.server))[0].rsv, 0);
     pair.client.send_text(message.as_str()).unwrap();
-    assert_eq!(frames(pair.client.pending_output())[0].rsv, RSV1);
+    assert_eq!(frames(&peek_output(&pair.client))[0].rsv, RSV1);
     pair.drive();
     assert_eq!(pair.take_client_events(), [text(&message)]);
     assert_eq!(pair.take_server_events(), [text(&message)]);
@@ -353,7 +353,7 @@ fn round_trips_with_and_without_context_takeover_and_any_window() {
                 pair.client
                     .send_fragment(MessageKind::Text, "mented", true)
                     .unwrap();
-                sent_compressed += frames(pair.client.pending_output())
+                sent_compressed += frames(&peek_output(&pair.client))
                     .iter()
                     .filter(|f| f.rsv == RSV1)
                     .count();

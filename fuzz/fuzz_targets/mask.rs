@@ -1,10 +1,11 @@
-//! The fast masking path against the byte-by-byte reference (RFC 6455 §5.3), for random
-//! lengths, buffer offsets (alignment), key phases and splits.
+//! The fast masking paths (in place, and copy-and-mask into a buffer) against the byte-by-byte
+//! reference (RFC 6455 §5.3), for random lengths, buffer offsets (alignment), key phases and
+//! splits.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use wsmachine::frame::{apply_mask, apply_mask_reference};
+use wsmachine::frame::{apply_mask, apply_mask_reference, extend_masked};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -46,6 +47,17 @@ fuzz_target!(|input: Input<'_>| {
     // Nothing outside the slice was touched.
     assert!(buf[..offset].iter().all(|&b| b == 0xA5));
     assert!(buf[offset + data.len()..].iter().all(|&b| b == 0xA5));
+    // Copy-and-mask, in the same pieces, after `offset` bytes already in the buffer.
+    let mut copied = bytes::BytesMut::from(&buf[..offset]);
+    let mut p = phase;
+    let mut start = 0;
+    for &cut in &cuts {
+        p = extend_masked(&mut copied, &data[start..cut], input.key, p);
+        start = cut;
+    }
+    assert_eq!(p, expected_phase);
+    assert_eq!(&copied[offset..], &expected[..]);
+    assert!(copied[..offset].iter().all(|&b| b == 0xA5));
     // Masking again with the same key and phase restores the data.
     apply_mask(&mut buf[offset..offset + data.len()], input.key, phase);
     assert_eq!(&buf[offset..offset + data.len()], data);

@@ -9,6 +9,8 @@ use alloc::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::frame::extend_masked;
+
 /// Payloads at least this long are queued by reference (server role) instead of copied.
 pub(crate) const ZERO_COPY_MIN: usize = 4096;
 
@@ -16,9 +18,15 @@ pub(crate) const ZERO_COPY_MIN: usize = 4096;
 /// the newest replaces the last unsent one, so a Ping flood cannot grow the output.
 pub(crate) const MAX_UNSENT_PONGS: u8 = 16;
 
+/// The largest the growing end of the queue gets: past this it is frozen into the queue and a
+/// new buffer started, so queuing a large payload never reallocates and copies what is already
+/// queued, and the buffers (freed as they are written) stay small enough for the allocator to
+/// recycle without page faults.
+const CHUNK: usize = 64 * 1024;
+
 /// A buffer this large is released when the queue empties, so a connection that once sent a
 /// big message does not keep the memory while idle.
-const SHRINK_ABOVE: usize = 64 * 1024;
+const SHRINK_ABOVE: usize = CHUNK;
 
 #[derive(Default)]
 pub(crate) struct Output {
@@ -51,14 +59,98 @@ impl Output {
         self.tail_start + self.tail.len() as u64
     }
 
-    /// Records bytes appended to `tail` directly.
-    pub(crate) fn appended(&mut self, n: usize) {
+    /// Queues a copy of `data`.
+    #[inline]
+    pub(crate) fn push_slice(&mut self, data: &[u8]) {
+        if self.tail.capacity() - self.tail.len() >= data.len() {
+            self.tail.extend_from_slice(data);
+            self.len += data.len();
+        } else {
+            self.push_pieces(data, None);
+        }
+    }
+
+    /// Queues a frame with a 2-byte header and at most 125 bytes of payload, unmasked.
+    #[inline]
+    pub(crate) fn push_short_frame(&mut self, header: [u8; 2], payload: &[u8]) {
+        let n = header.len() + payload.len();
+        if self.tail.capacity() - self.tail.len() < n {
+            self.push_slice(&header);
+            self.push_slice(payload);
+            return;
+        }
+        self.tail.extend_from_slice(&header);
+        // In pieces of fixed sizes, which compile to plain moves: a call to `memcpy` would
+        // cost as much as the rest of the frame.
+        let mut pieces = payload.chunks_exact(16);
+        for piece in &mut pieces {
+            self.tail
+                .extend_from_slice(<&[u8; 16]>::try_from(piece).expect("16 bytes"));
+        }
+        let mut rest = pieces.remainder();
+        while let Some((byte, more)) = rest.split_first() {
+            if let Some((word, more)) = rest.split_first_chunk::<8>() {
+                self.tail.extend_from_slice(word);
+                rest = more;
+            } else {
+                self.tail.extend_from_slice(&[*byte]);
+                rest = more;
+            }
+        }
         self.len += n;
     }
 
-    pub(crate) fn push_slice(&mut self, data: &[u8]) {
-        self.tail.extend_from_slice(data);
+    /// Queues `data` masked with `key` (RFC 6455 §5.3), copying and masking in one pass.
+    pub(crate) fn push_masked(&mut self, data: &[u8], key: [u8; 4]) {
+        if self.tail.capacity() - self.tail.len() >= data.len() {
+            extend_masked(&mut self.tail, data, key, 0);
+            self.len += data.len();
+        } else {
+            self.push_pieces(data, Some(key));
+        }
+    }
+
+    /// Queues `data` (masked if `key` is given) in the pieces that fit the buffers.
+    fn push_pieces(&mut self, mut data: &[u8], key: Option<[u8; 4]>) {
+        let mut phase = 0;
         self.len += data.len();
+        while !data.is_empty() {
+            let (now, rest) = data.split_at(self.room(data.len()));
+            match key {
+                Some(key) => phase = extend_masked(&mut self.tail, now, key, phase),
+                None => self.tail.extend_from_slice(now),
+            }
+            data = rest;
+        }
+    }
+
+    /// Makes room at the end of `tail` for up to `want` more bytes and returns how many fit
+    /// (at least one): grows a tail smaller than `CHUNK`, fills the rest of a larger one, and
+    /// once it is full freezes it into the queue and starts a new one.
+    fn room(&mut self, want: usize) -> usize {
+        let free = self.tail.capacity() - self.tail.len();
+        if free >= want {
+            return want;
+        }
+        if self.tail.len() + want <= CHUNK {
+            self.tail.reserve(want);
+            return want;
+        }
+        if free > 0 {
+            return free;
+        }
+        self.freeze_tail();
+        self.tail.reserve(want.min(CHUNK));
+        want.min(self.tail.capacity())
+    }
+
+    /// Moves what `tail` holds into the queue of frozen pieces.
+    fn freeze_tail(&mut self) {
+        if !self.tail.is_empty() {
+            let frozen = self.tail.split().freeze();
+            self.tail_start += frozen.len() as u64;
+            self.chunks.push_back(frozen);
+        }
     }
 
     /// Queues `data` by reference if it is large, else copies it.
@@ -66,11 +158,7 @@ impl Output {
         if data.len() < ZERO_COPY_MIN {
             return self.push_slice(&data);
         }
-        if !self.tail.is_empty() {
-            let frozen = self.tail.split().freeze();
-            self.tail_start += frozen.len() as u64;
-            self.chunks.push_back(frozen);
-        }
+        self.freeze_tail();
         self.tail_start += data.len() as u64;
         self.len += data.len();
         self.chunks.push_back(data);

@@ -5,7 +5,7 @@ use super::event::PayloadInner;
 use super::{Connection, Payload};
 use crate::close::CloseCode;
 use crate::error::SendError;
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::negotiated::Role;
 
 impl Connection {
@@ -105,6 +105,13 @@ impl Connection {
             ),
         };
         let len = payload.as_slice().len();
+        if masking_key.is_none() && len <= MAX_CONTROL_PAYLOAD {
+            // The commonest frame a server sends: a 2-byte header and a short payload.
+            let b0 = (u8::from(fin) << 7) | ((rsv & 0b111) << 4) | opcode.as_u8();
+            self.out
+                .push_short_frame([b0, len as u8], payload.as_slice());
+            return Ok(());
+        }
         let header = FrameHeader {
             fin,
             rsv,
@@ -121,8 +128,7 @@ impl Connection {
                     PayloadInner::Borrowed(b) => *b,
                     PayloadInner::Shared(b) => &b[..],
                 };
-                extend_masked(&mut self.out.tail, data, key, 0);
-                self.out.appended(len);
+                self.out.push_masked(data, key);
             }
             (None, PayloadInner::Shared(bytes)) => self.out.push_shared(bytes),
             (None, PayloadInner::Borrowed(bytes)) => self.out.push_slice(bytes),

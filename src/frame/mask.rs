@@ -5,6 +5,8 @@
 //! number of pieces equals the payload masked whole, as long as each call gets the phase the
 //! previous one returned.
 
+use core::mem::MaybeUninit;
+
 /// How many bytes the wide loop handles per step (the compiler vectorizes it).
 const BLOCK: usize = 32;
 
@@ -50,28 +52,64 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     next
 }
 
-/// Copies `src` to the end of `dst` unmasked (XOR with `key` from `phase`), in cache-sized
-/// steps so the bytes are still in L1 when they are XORed. Returns the next phase.
+/// Appends `src` to `dst` masked (or unmasked: the operation is its own inverse) with `key`
+/// from key offset `phase`, in one pass that reads `src` once and writes each byte of `dst`
+/// once. Returns the phase for the next byte, as [`apply_mask`] does.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use wsmachine::frame::extend_masked;
+/// let mut dst = BytesMut::new();
+/// let key = [0x37, 0xfa, 0x21, 0x3d];
+/// let phase = extend_masked(&mut dst, &[0x7f, 0x9f], key, 0);
+/// extend_masked(&mut dst, &[0x4d, 0x51, 0x58], key, phase);
+/// assert_eq!(&dst[..], b"Hello"); // RFC 6455 §5.7
+/// ```
 #[inline]
-pub(crate) fn extend_masked(
-    dst: &mut bytes::BytesMut,
-    src: &[u8],
-    key: [u8; 4],
-    mut phase: usize,
-) -> usize {
-    const STEP: usize = 8 * 1024;
-    if src.len() <= STEP {
-        let start = dst.len();
-        dst.extend_from_slice(src);
-        return apply_mask(&mut dst[start..], key, phase);
-    }
+pub fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], phase: usize) -> usize {
     dst.reserve(src.len());
-    for piece in src.chunks(STEP) {
-        let start = dst.len();
-        dst.extend_from_slice(piece);
-        phase = apply_mask(&mut dst[start..], key, phase);
+    let filled = dst.len() + src.len();
+    let next = mask_into(&mut dst.spare_capacity_mut()[..src.len()], src, key, phase);
+    // SAFETY: `mask_into` initialized every byte of the slice it was given (it writes
+    // `dst[i]` for each `i < src.len()`: whole blocks, then words, then single bytes), which
+    // is the start of `dst`'s spare capacity; so its first `filled` bytes are initialized.
+    unsafe { dst.set_len(filled) };
+    next
+}
+
+/// Writes `src` XOR the key into `dst` (same length), every byte of it. Returns the next
+/// phase. Not inlined: compiled on its own, with `dst` and `src` known not to overlap, the
+/// loops are vectorized (inlined into the receive loop they were not).
+#[inline(never)]
+fn mask_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+    assert_eq!(dst.len(), src.len());
+    let phase = phase & 3;
+    let key = rotate(key, phase);
+    let next = (phase + src.len()) & 3;
+    let pattern = widen(key);
+    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
+    let mut src_blocks = src.chunks_exact(BLOCK);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        let d: &mut [MaybeUninit<u8>; BLOCK] = d.try_into().expect("BLOCK bytes");
+        let s: &[u8; BLOCK] = s.try_into().expect("BLOCK bytes");
+        for ((d, s), k) in d.iter_mut().zip(s).zip(&pattern) {
+            *d = MaybeUninit::new(s ^ k);
+        }
     }
-    phase
+    // Blocks are multiples of 4 long, so the rest starts at key offset 0 again.
+    let key8: &[u8; 8] = pattern[..8].try_into().expect("8 bytes");
+    let mut dst_words = dst_blocks.into_remainder().chunks_exact_mut(8);
+    let mut src_words = src_blocks.remainder().chunks_exact(8);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        for ((d, s), k) in d.iter_mut().zip(s).zip(key8) {
+            *d = MaybeUninit::new(s ^ k);
+        }
+    }
+    let dst_rest = dst_words.into_remainder();
+    for (i, (d, s)) in dst_rest.iter_mut().zip(src_words.remainder()).enumerate() {
+        *d = MaybeUninit::new(s ^ key[i & 3]);
+    }
+    next
 }
 
 /// The key as it looks from key offset `phase`.
@@ -127,6 +165,26 @@ mod tests {
                     let p = apply_mask(&mut pieces[..split], key, phase);
                     apply_mask(&mut pieces[split..], key, p);
                     assert_eq!(pieces, slow);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extend_masked_writes_every_byte_for_all_short_lengths_phases_and_offsets() {
+        // Small enough for Miri (scripts/miri.sh), which checks that every byte `set_len`
+        // exposes was written: lengths cover the block, word and byte loops.
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let src: Vec<u8> = (0..80u32).map(|i| (i * 13 + 5) as u8).collect();
+        for len in [0, 1, 3, 4, 7, 8, 9, 15, 31, 32, 33, 40, 63, 64, 71, 80] {
+            for phase in 0..4 {
+                for offset in [0, 1, 5] {
+                    let mut dst = bytes::BytesMut::from(&[0xA5u8; 5][..offset]);
+                    let next = extend_masked(&mut dst, &src[..len], key, phase);
+                    let mut expected = src[..len].to_vec();
+                    assert_eq!(next, apply_mask_reference(&mut expected, key, phase));
+                    assert_eq!(&dst[..offset], &[0xA5; 5][..offset]);
+                    assert_eq!(&dst[offset..], &expected[..], "len {len} phase {phase}");
                 }
             }
         }

@@ -141,6 +141,14 @@ pub struct Frame {
     pub payload: Vec<u8>,
 }
 
+/// All pending output, left queued (`pending_output` shows only the first piece of it).
+pub fn peek_output(conn: &Connection) -> Vec<u8> {
+    let mut slices = vec![std::io::IoSlice::new(&[]); 4096];
+    let n = conn.pending_output_vectored(&mut slices);
+    assert!(n < slices.len(), "more output pieces than the test expects");
+    slices[..n].iter().flat_map(|s| s.iter().copied()).collect()
+}
+
 /// Parses a byte stream into whole frames with the crate's own decoder; panics on leftovers.
 pub fn frames(mut bytes: &[u8]) -> Vec<Frame> {
     let mut out = Vec::new();
