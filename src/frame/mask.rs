@@ -1,5 +1,13 @@
-//! Masking (RFC 6455 §5.3): XOR with a 4-byte key, a word at a time, phase carried across
-//! chunks.
+//! Masking (RFC 6455 §5.3): XOR with a 4-byte key, a vector block at a time, phase carried
+//! across chunks; in place ([`apply_mask`]) or while copying into a buffer
+//! ([`extend_masked`]).
+//!
+//! This is one of the two modules allowed `unsafe`: `extend_masked` writes the masked bytes
+//! straight into the buffer's spare capacity and then marks them initialized, one pass over
+//! the payload where the safe alternative (copy, then mask in place) makes two and runs at
+//! half the speed (`cargo bench --bench mask`, BENCHMARKS.md). Miri runs this module's tests
+//! (`scripts/miri.sh`), and the `mask` fuzz target compares both paths with
+//! [`apply_mask_reference`].
 //!
 //! The key phase is the offset into the key of the next byte, so a payload masked in any
 //! number of pieces equals the payload masked whole, as long as each call gets the phase the
