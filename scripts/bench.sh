@@ -7,5 +7,12 @@
 # Run it on an otherwise idle machine: the ratios compare runs made one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --bench codec -- --noplot "$@"
+# Pinned to one core (BENCH_CPU, default the last one) when `taskset` exists: a benchmark that
+# migrates between cores, or shares one with interrupts, measures the scheduler too.
+pin=()
+if command -v taskset >/dev/null 2>&1; then
+  pin=(taskset -c "${BENCH_CPU:-$(($(nproc) - 1))}")
+fi
+cargo build --release --benches --quiet
+"${pin[@]}" cargo bench --bench codec -- --noplot "$@"
 python3 scripts/bench/table.py
