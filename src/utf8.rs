@@ -144,13 +144,7 @@ fn unfinished_tail_len(bytes: &[u8]) -> usize {
         if b & 0xC0 == 0x80 {
             continue; // a continuation byte: look further back for its lead
         }
-        let need = match b {
-            0xC2..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF4 => 4,
-            _ => 1, // ASCII, or a byte that is never a lead (the validator rejects it)
-        };
-        return if need > back { back } else { 0 };
+        return if sequence_len(b) > back { back } else { 0 };
     }
     0
 }
@@ -163,12 +157,14 @@ fn from_utf8(bytes: &[u8]) -> Result<(), Option<()>> {
     }
 }
 
-/// The length of the sequence a lead byte starts (only called on a stored valid lead byte).
+/// The length of the sequence a lead byte starts: 1 for ASCII, and for a byte that is never a
+/// lead (a continuation byte, or one no valid UTF-8 contains), which the validators reject.
 fn sequence_len(lead: u8) -> usize {
     match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
-        _ => 4,
+        0xF0..=0xF4 => 4,
+        _ => 1,
     }
 }
 

@@ -87,27 +87,21 @@ impl Output {
             self.tail
                 .extend_from_slice(<&[u8; 16]>::try_from(piece).expect("16 bytes"));
         }
+        // Under 16 bytes left: at most one word, then single bytes.
         let mut rest = pieces.remainder();
-        while let Some((byte, more)) = rest.split_first() {
-            if let Some((word, more)) = rest.split_first_chunk::<8>() {
-                self.tail.extend_from_slice(word);
-                rest = more;
-            } else {
-                self.tail.extend_from_slice(&[*byte]);
-                rest = more;
-            }
+        if let Some((word, more)) = rest.split_first_chunk::<8>() {
+            self.tail.extend_from_slice(word);
+            rest = more;
+        }
+        for &byte in rest {
+            self.tail.extend_from_slice(&[byte]);
         }
         self.len += n;
     }
 
     /// Queues `data` masked with `key` (RFC 6455 §5.3), copying and masking in one pass.
     pub(crate) fn push_masked(&mut self, data: &[u8], key: [u8; 4]) {
-        if self.tail.capacity() - self.tail.len() >= data.len() {
-            extend_masked(&mut self.tail, data, key, 0);
-            self.len += data.len();
-        } else {
-            self.push_pieces(data, Some(key));
-        }
+        self.push_pieces(data, Some(key));
     }
 
     /// Queues `data` (masked if `key` is given) in the pieces that fit the buffers.

@@ -358,16 +358,21 @@ impl Connection {
                 Event::Text(Text::from_validated(payload))
             }
             0x2 => Event::Binary(payload),
-            0x9 => {
-                if self.config.auto_pong {
-                    self.queue_auto_pong(&payload);
-                }
-                Event::Ping(payload)
-            }
-            _ => Event::Pong(payload),
+            _ => self.ping_or_pong(opcode == 0x9, payload),
         };
         self.events.push_back(event);
         Some(used)
+    }
+
+    /// The event for a complete Ping (answered first, with `auto_pong`) or Pong.
+    fn ping_or_pong(&mut self, ping: bool, payload: bytes::Bytes) -> Event {
+        if !ping {
+            return Event::Pong(payload);
+        }
+        if self.config.auto_pong {
+            self.queue_auto_pong(&payload);
+        }
+        Event::Ping(payload)
     }
 
     /// Reads a header from the stash and `input`. `Ok(None)`: all of `input` went into the
@@ -576,16 +581,10 @@ impl Connection {
                     });
                 }
             }
-            OpCode::Ping => {
+            OpCode::Ping | OpCode::Pong => {
                 let payload = self.rx.take_control(frame);
-                if self.config.auto_pong {
-                    self.queue_auto_pong(&payload);
-                }
-                self.events.push_back(Event::Ping(payload));
-            }
-            OpCode::Pong => {
-                let payload = self.rx.take_control(frame);
-                self.events.push_back(Event::Pong(payload));
+                let event = self.ping_or_pong(frame.opcode == OpCode::Ping, payload);
+                self.events.push_back(event);
             }
             OpCode::Close => {
                 let payload = self.rx.take_control(frame);
