@@ -13,6 +13,7 @@ pin=()
 if command -v taskset >/dev/null 2>&1; then
   pin=(taskset -c "${BENCH_CPU:-$(($(nproc) - 1))}")
 fi
-cargo build --release --benches --quiet
+# Compiled first, on every core (`--no-run`, the same profile as the run).
+cargo bench --bench codec --no-run --quiet
 "${pin[@]}" cargo bench --bench codec -- --noplot "$@"
 python3 scripts/bench/table.py
