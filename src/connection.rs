@@ -2,10 +2,8 @@
 //!
 //! See the crate documentation for the driver contract and the policy table.
 
-#[cfg(feature = "deflate")]
-mod deflate;
 mod event;
-mod output;
+pub(crate) mod lifecycle;
 mod receive;
 mod send;
 
@@ -14,13 +12,15 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
-use output::Output;
-use receive::Receiver;
+use lifecycle::{Ending, Input, Lifecycle, State};
+use receive::Inbound;
 
 use crate::close::{self, CloseCode};
 use crate::config::Config;
-use crate::error::{ProtocolError, SendError};
-use crate::frame::OpCode;
+use crate::error::SendError;
+use crate::extensions::seam::Extensions;
+use crate::frame::decoder::Decoder;
+use crate::frame::output::Output;
 use crate::mask_source::MaskSource;
 use crate::negotiated::{Negotiated, Role};
 use crate::text::Text;
@@ -56,43 +56,29 @@ pub struct Connection {
     config: Config,
     negotiated: Negotiated,
     mask_source: Option<Box<dyn MaskSource + Send>>,
-    rx: Receiver,
+    /// Open, closing, closed: the one state, changed only through its transition function.
+    lifecycle: Lifecycle,
+    /// Bytes to frames (the wire format).
+    decoder: Decoder,
+    /// The inbound message as the policy sees it: kind, length, UTF-8.
+    inbound: Inbound,
+    /// The agreed extensions (permessage-deflate), behind their seam.
+    extensions: Extensions,
     events: VecDeque<Event>,
     /// Input received while the event queue was full, parsed as events are taken.
     stash: Vec<u8>,
     stash_pos: usize,
+    /// Frames to the wire.
     out: Output,
     /// The fragmented message we are sending, if one is open.
     sending: Option<Sending>,
-    close: CloseState,
-    /// permessage-deflate, when the handshake agreed to it.
-    #[cfg(feature = "deflate")]
-    deflate: deflate::Codec,
 }
 
 struct Sending {
     kind: MessageKind,
     utf8: Utf8Validator,
-    /// Its frames are compressed (permessage-deflate).
-    compressed: bool,
-}
-
-#[derive(Default)]
-struct CloseState {
-    /// Our Close frame is queued.
-    sent: bool,
-    /// Who started closing, once somebody has.
-    initiator: Option<Initiator>,
-    /// The peer's Close frame arrived (its event may not be taken yet): input is ignored.
-    received: bool,
-    /// The peer broke the protocol; the connection fails once the events before it are taken.
-    failing: Option<ProtocolError>,
-    /// The outcome was reported: no more events, input is ignored.
-    closed: bool,
-    /// The closing handshake completed.
-    clean: bool,
-    /// The transport's end of stream was seen.
-    eof: bool,
+    /// Its frames go through the extension (permessage-deflate: compressed).
+    encoded: bool,
 }
 
 impl Connection {
@@ -134,19 +120,19 @@ impl Connection {
         mask_source: Option<Box<dyn MaskSource + Send>>,
     ) -> Self {
         Self {
-            rx: Receiver::new(),
-            #[cfg(feature = "deflate")]
-            deflate: deflate::Codec::new(role, &negotiated),
+            extensions: extensions_for(role, &negotiated, &config),
             role,
             config,
             negotiated,
             mask_source,
+            lifecycle: Lifecycle::new(),
+            decoder: Decoder::new(),
+            inbound: Inbound::new(),
             events: VecDeque::new(),
             stash: Vec::new(),
             stash_pos: 0,
             out: Output::default(),
             sending: None,
-            close: CloseState::default(),
         }
     }
 
@@ -169,12 +155,25 @@ impl Connection {
 
     /// The state, numbered like the browser's `readyState` (never `Connecting` here).
     pub fn state(&self) -> ReadyState {
-        if self.close.closed {
+        if self.lifecycle.is_closed() {
             ReadyState::Closed
-        } else if self.close.sent {
+        } else if self.lifecycle.close_sent() {
             ReadyState::Closing
         } else {
             ReadyState::Open
+        }
+    }
+
+    /// The lifecycle state, for tests that check transitions against the table.
+    #[doc(hidden)]
+    pub fn lifecycle_state(&self) -> LifecycleState {
+        match self.lifecycle.state() {
+            State::Open => LifecycleState::Open,
+            State::CloseSent => LifecycleState::CloseSent,
+            State::PeerClosed { sent, eof } => LifecycleState::PeerClosed { sent, eof },
+            State::Failing { sent, eof, .. } => LifecycleState::Failing { sent, eof },
+            State::Ending { sent } => LifecycleState::Ending { sent },
+            State::Closed { clean, eof } => LifecycleState::Closed { clean, eof },
         }
     }
 
@@ -191,18 +190,26 @@ impl Connection {
     /// first, and the client waits for it (a driver should bound that wait, say a few seconds,
     /// then close anyway). After a failure or the peer's end of stream, either side closes.
     pub fn wants_transport_close(&self) -> bool {
-        self.close.closed
-            && self.out.is_empty()
-            && (self.role == Role::Server || !self.close.clean || self.close.eof)
+        match self.lifecycle.state() {
+            State::Closed { clean, eof } => {
+                self.out.is_empty() && (self.role == Role::Server || !clean || eof)
+            }
+            _ => false,
+        }
     }
 
     // ---- input ----
 
     /// Feeds bytes read from the transport. Never fails: a protocol violation fails the
     /// connection (a Close frame is queued and [`Event::Closed`] reported). Input after the
-    /// peer's Close frame or after the connection closed is ignored.
+    /// peer's Close frame, after a protocol violation, or after the connection closed is
+    /// ignored.
+    ///
+    /// The peer's Close ([`Event::Close`]) and a failure's [`Event::Closed`] wait until the
+    /// events before them are taken with [`poll_event`](Self::poll_event): only then is our
+    /// Close frame queued, after anything the application sent in answer to those events.
     pub fn receive(&mut self, data: &[u8]) {
-        if self.close.eof || self.input_done() || data.is_empty() {
+        if !self.lifecycle.reading() || data.is_empty() {
             return;
         }
         if self.stash_pos < self.stash.len() {
@@ -214,7 +221,7 @@ impl Connection {
             return;
         }
         let used = self.process(data);
-        if used < data.len() && !self.input_done() {
+        if used < data.len() && self.lifecycle.parsing() {
             self.stash.clear();
             self.stash_pos = 0;
             self.stash.extend_from_slice(&data[used..]);
@@ -225,31 +232,34 @@ impl Connection {
     /// a completed closing handshake the outcome is 1006, not clean; events already produced,
     /// and any input received before, are still delivered first.
     pub fn receive_eof(&mut self) {
-        if self.close.eof {
+        if self.lifecycle.eof() {
             return;
         }
-        self.close.eof = true;
-        self.finish_if_eof();
+        let pending = self.input_pending();
+        self.step(Input::Eof { pending });
     }
 
     // ---- pollers ----
 
     /// The next event, if any. [`Event::Closed`] is the last one.
+    ///
+    /// Taking the peer's [`Event::Close`] queues our reply (unless we closed first) and
+    /// completes the closing handshake; once the events before a protocol violation are
+    /// taken, the connection fails.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty() {
             self.process_stash();
         }
-        if self.events.is_empty() {
-            if let Some(error) = self.close.failing.take() {
-                self.fail_protocol(error);
-            }
+        if self.events.is_empty() && self.lifecycle.failing().is_some() {
+            self.step(Input::EventsTaken);
         }
         let event = self.events.pop_front();
         if let Some(Event::Close(frame)) = &event {
             // The peer's Close takes effect when the application takes it: what it sent in
             // reply to earlier messages goes out before our Close (RFC 6455 §5.5.1).
-            self.close_taken(frame.clone());
+            let (code, reason) = (frame.code(), Text::from(frame.reason()));
+            let _ = self.apply(Input::CloseTaken, code, reason, &[], false);
         }
         event
     }
@@ -285,13 +295,13 @@ impl Connection {
 
     /// Sends a whole text message.
     pub fn send_text<'a>(&mut self, text: impl Into<TextPayload<'a>>) -> Result<(), SendError> {
-        self.send_message(OpCode::Text, text.into().0)
+        self.send_message(MessageKind::Text, text.into().0)
     }
 
-    /// Sends a whole binary message. A server queues a large [`Bytes`](bytes::Bytes) payload without
-    /// copying it.
+    /// Sends a whole binary message. A server queues a large [`Bytes`](bytes::Bytes) payload
+    /// without copying it.
     pub fn send_binary<'a>(&mut self, data: impl Into<Payload<'a>>) -> Result<(), SendError> {
-        self.send_message(OpCode::Binary, data.into())
+        self.send_message(MessageKind::Binary, data.into())
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4). The first fragment opens a message of
@@ -312,54 +322,18 @@ impl Connection {
         data: impl Into<Payload<'a>>,
         fin: bool,
     ) -> Result<(), SendError> {
-        self.check_data_allowed()?;
-        let data = data.into();
-        let opcode = match &self.sending {
-            None => match kind {
-                MessageKind::Text => OpCode::Text,
-                MessageKind::Binary => OpCode::Binary,
-            },
-            Some(s) if s.kind != kind => return Err(SendError::FragmentKindMismatch),
-            Some(_) => OpCode::Continuation,
-        };
-        let mut utf8 = self
-            .sending
-            .as_ref()
-            .map_or_else(Utf8Validator::new, |s| s.utf8.clone());
-        if kind == MessageKind::Text {
-            utf8.feed(data.as_slice())
-                .map_err(|_| SendError::InvalidUtf8)?;
-            if fin {
-                utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
-            }
-        }
-        let compressed = match &self.sending {
-            None => self.compresses_fragments(),
-            Some(s) => s.compressed,
-        };
-        let first = self.sending.is_none();
-        self.write_data_frame(opcode, first, fin, compressed, data)?;
-        self.sending = if fin {
-            None
-        } else {
-            Some(Sending {
-                kind,
-                utf8,
-                compressed,
-            })
-        };
-        Ok(())
+        self.send_fragment_of(kind, data.into(), fin)
     }
 
     /// Sends a Ping (payload at most 125 bytes). Allowed until the connection closes, also
     /// after our Close.
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        self.send_control(OpCode::Ping, payload)
+        self.send_control(crate::frame::OpCode::Ping, payload)
     }
 
     /// Sends an unsolicited Pong (payload at most 125 bytes), for example as a heartbeat.
     pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        self.send_control(OpCode::Pong, payload)
+        self.send_control(crate::frame::OpCode::Pong, payload)
     }
 
     /// Starts the closing handshake: queues a Close frame with `code` and `reason`.
@@ -368,135 +342,136 @@ impl Connection {
     /// Afterwards no data may be sent; pings and pongs may, and incoming messages are still
     /// delivered until the peer's Close arrives and completes the handshake.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        if self.close.closed {
-            return Err(SendError::Closed);
-        }
-        if self.close.sent {
-            return Err(SendError::CloseSent);
-        }
+        // The state's refusal comes first: closing twice is `CloseSent` whatever the code.
+        lifecycle::transition(self.lifecycle.state(), Input::Close)?;
         close::check_sendable(code, reason)?;
-        self.write_close(code, reason.as_bytes())?;
-        self.close.initiator = Some(Initiator::Local);
-        Ok(())
+        self.apply(Input::Close, code, Text::new(), reason.as_bytes(), true)
     }
 
     /// Fails the connection now (RFC 6455 §7.1.7): queues a Close frame with `code` and
     /// `reason` unless one was sent already, reports [`Event::Closed`] (not clean), and ignores
     /// further input. The driver closes the transport once the output is written.
     pub fn fail(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        if self.close.closed {
-            return Err(SendError::Closed);
-        }
+        lifecycle::transition(self.lifecycle.state(), Input::Fail)?;
         close::check_sendable(code, reason)?;
-        if !self.close.sent {
-            self.write_close(code, reason.as_bytes())?;
-        }
-        self.finish(CloseOutcome {
+        self.apply(
+            Input::Fail,
             code,
-            reason: Text::from(reason),
-            clean: false,
-            initiator: Initiator::Local,
-            error: None,
-        });
-        Ok(())
+            Text::from(reason),
+            reason.as_bytes(),
+            true,
+        )
     }
 
-    // ---- internals: closing ----
+    // ---- internals: the lifecycle ----
 
-    /// The peer broke the protocol: stop reading. The connection fails when the application
-    /// has taken the events before the error, so it can still answer them (Autobahn 3.2, 5.15:
-    /// a valid message, then a bad frame, in one read: the message is echoed, then 1002).
-    pub(super) fn protocol_error(&mut self, error: ProtocolError) {
-        self.close.failing = Some(error);
+    /// Applies an input from the peer or the transport. They are never refused: a client
+    /// without a mask source, which cannot send its Close, still reports the outcome.
+    fn step(&mut self, input: Input) {
+        let _ = self.apply(input, CloseCode::ABNORMAL, Text::new(), &[], false);
     }
 
-    /// Fails the connection because of the peer: Close with the error's code, outcome.
-    fn fail_protocol(&mut self, error: ProtocolError) {
-        if !self.close.sent {
-            // Only a client without a mask source cannot send; it still reports the outcome.
-            let _ = self.write_close(error.close_code(), error.description().as_bytes());
-        }
-        self.finish(CloseOutcome {
-            code: error.close_code(),
-            reason: Text::from_static(error.description()),
-            clean: false,
-            initiator: Initiator::Local,
-            error: Some(error),
-        });
-    }
-
-    /// The peer's Close arrived: stop reading and report it; it takes effect when taken.
-    fn close_received(&mut self, frame: close::CloseFrame) {
-        self.close.received = true;
-        self.events.push_back(Event::Close(frame));
-    }
-
-    /// The application took the peer's Close: echo it if we had not closed, and complete the
-    /// closing handshake.
-    fn close_taken(&mut self, frame: close::CloseFrame) {
-        if self.close.closed {
-            return;
-        }
-        let initiator = match self.close.initiator {
-            Some(i) => i,
-            None => {
-                // RFC 6455 §5.5.1: reply with a Close, echoing the status code.
-                let _ = self.write_close(frame.code(), b"");
-                Initiator::Remote
+    /// Applies `input` to the lifecycle and carries out the transition's output: queues our
+    /// Close (with `code` and `close_reason` when we start closing or fail the connection,
+    /// the peer's code when we answer its Close, the error's code on a violation) and reports
+    /// the outcome (with `code` and `reason` for a clean close or our failure). With `strict`,
+    /// a Close that cannot be sent refuses the input and nothing changes.
+    fn apply(
+        &mut self,
+        input: Input,
+        code: CloseCode,
+        reason: Text,
+        close_reason: &[u8],
+        strict: bool,
+    ) -> Result<(), SendError> {
+        let (role, source, out) = (self.role, &mut self.mask_source, &mut self.out);
+        let result = self.lifecycle.step(input, |o| {
+            if !o.send_close {
+                return Ok(());
             }
+            let key = match send::masking_key(role, source) {
+                Ok(key) => key,
+                Err(e) if strict => return Err(e),
+                Err(_) => return Ok(()),
+            };
+            let (code, reason) = match (o.report, input) {
+                (Some(Ending::Violation(error)), _) => {
+                    (error.close_code(), error.description().as_bytes())
+                }
+                // RFC 6455 §5.5.1: the reply echoes the peer's status code.
+                (_, Input::CloseTaken) => (code, &[][..]),
+                _ => (code, close_reason),
+            };
+            send::queue_close(out, key, code, reason);
+            Ok(())
+        });
+        let ending = match result? {
+            lifecycle::Output {
+                report: Some(ending),
+                ..
+            } => ending,
+            _ => return Ok(()),
         };
-        self.close.sent = true;
-        self.close.clean = true;
-        let outcome = CloseOutcome {
-            code: frame.code(),
-            reason: Text::from(frame.reason()),
-            clean: true,
-            initiator,
-            error: None,
-        };
-        self.finish(outcome);
-    }
-
-    /// Reports the outcome (once) and releases the receive buffers.
-    fn finish(&mut self, outcome: CloseOutcome) {
-        if self.close.closed {
-            return;
-        }
-        self.close.closed = true;
-        self.sending = None;
-        self.events.push_back(Event::Closed(outcome));
-        self.rx = Receiver::new();
-        #[cfg(feature = "deflate")]
-        self.deflate.release();
-        self.stash = Vec::new();
-        self.stash_pos = 0;
-    }
-
-    fn finish_if_eof(&mut self) {
-        // A pending peer Close completes the connection when it is taken, not the EOF.
-        if self.close.eof
-            && !self.input_done()
-            && self.stash_pos == self.stash.len()
-            && !self.inflate_pending()
-        {
-            let initiator = self.close.initiator.unwrap_or(Initiator::Remote);
-            self.finish(CloseOutcome {
+        let outcome = match ending {
+            Ending::Clean { local } => CloseOutcome {
+                code,
+                reason,
+                clean: true,
+                initiator: initiator(local),
+                error: None,
+            },
+            Ending::Failed => CloseOutcome {
+                code,
+                reason,
+                clean: false,
+                initiator: Initiator::Local,
+                error: None,
+            },
+            Ending::Violation(error) => CloseOutcome {
+                code: error.close_code(),
+                reason: Text::from_static(error.description()),
+                clean: false,
+                initiator: Initiator::Local,
+                error: Some(error),
+            },
+            Ending::Abnormal { local } => CloseOutcome {
                 code: CloseCode::ABNORMAL,
                 reason: Text::new(),
                 clean: false,
-                initiator,
+                initiator: initiator(local),
                 error: None,
-            });
+            },
+        };
+        self.sending = None;
+        self.events.push_back(Event::Closed(outcome));
+        // The connection is over: release the receive buffers and the extensions' state.
+        self.decoder = Decoder::new();
+        self.inbound = Inbound::new();
+        self.extensions.release();
+        self.stash = Vec::new();
+        self.stash_pos = 0;
+        Ok(())
+    }
+
+    /// After the transport ended: once nothing is left to parse, the connection ends.
+    fn end_if_drained(&mut self) {
+        if matches!(self.lifecycle.state(), State::Ending { .. }) && !self.input_pending() {
+            self.step(Input::Drained);
         }
+    }
+
+    /// Whether input received earlier, or an extension's decoding, is left to deliver.
+    fn input_pending(&self) -> bool {
+        self.stash_pos < self.stash.len() || self.decode_pending()
     }
 
     // ---- internals: receiving ----
 
     fn process_stash(&mut self) {
-        if self.stash_pos < self.stash.len() && !self.input_done() {
+        if self.stash_pos < self.stash.len() && self.lifecycle.parsing() {
             let stash = core::mem::take(&mut self.stash);
             let used = self.process(&stash[self.stash_pos..]);
-            if !self.input_done() {
+            if self.lifecycle.parsing() {
                 self.stash = stash;
                 self.stash_pos += used;
                 if self.stash_pos == self.stash.len() {
@@ -507,27 +482,49 @@ impl Connection {
                     }
                 }
             }
-        } else if self.inflate_pending() && !self.input_done() {
-            // Inflated output held back while the event queue was full.
+        } else if self.decode_pending() && self.lifecycle.parsing() {
+            // Decoded output held back while the event queue was full.
             self.process(&[]);
         }
-        self.finish_if_eof();
-    }
-
-    /// Whether a compressed frame has work left that needs no more input.
-    fn inflate_pending(&self) -> bool {
-        #[cfg(feature = "deflate")]
-        return self.rx.inflate_pending();
-        #[cfg(not(feature = "deflate"))]
-        false
+        self.end_if_drained();
     }
 }
 
-impl Connection {
-    /// No more input is parsed: the connection closed or the peer's Close arrived.
-    fn input_done(&self) -> bool {
-        self.close.closed || self.close.received || self.close.failing.is_some()
+/// Who started the end: we did when `local`.
+fn initiator(local: bool) -> Initiator {
+    if local {
+        Initiator::Local
+    } else {
+        Initiator::Remote
     }
+}
+
+/// The extensions the handshake agreed to, as the connection runs them: the one place where
+/// they are built from [`Negotiated`].
+fn extensions_for(role: Role, negotiated: &Negotiated, config: &Config) -> Extensions {
+    #[cfg(feature = "deflate")]
+    if let Some(params) = negotiated.deflate() {
+        return Extensions::deflate(crate::extensions::deflate::PerMessageDeflate::new(
+            role == Role::Server,
+            *params,
+            &config.deflate,
+        ));
+    }
+    let _ = (role, negotiated, config);
+    Extensions::none()
+}
+
+/// The connection's lifecycle state, as tests observe it (see the connection module's
+/// transition table). Not part of the stable API.
+#[doc(hidden)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LifecycleState {
+    Open,
+    CloseSent,
+    PeerClosed { sent: bool, eof: bool },
+    Failing { sent: bool, eof: bool },
+    Ending { sent: bool },
+    Closed { clean: bool, eof: bool },
 }
 
 impl core::fmt::Debug for Connection {

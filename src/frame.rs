@@ -14,7 +14,9 @@
 //! [`FrameHeader::decode`] works on a possibly incomplete buffer: it returns
 //! [`Status::Partial`] until the whole header is there, never an error for missing bytes.
 
+pub(crate) mod decoder;
 mod mask;
+pub(crate) mod output;
 
 pub use mask::{apply_mask, apply_mask_reference, extend_masked};
 

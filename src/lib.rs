@@ -224,7 +224,6 @@ pub mod close;
 mod config;
 mod connection;
 pub mod error;
-#[cfg(feature = "deflate")]
 pub mod extensions;
 pub mod frame;
 pub mod handshake;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
+use crate::frame::output::Body;
 use crate::text::Text;
 
 /// Something that happened on the connection, in order. Owned and zero-copy: payloads are
@@ -109,67 +110,58 @@ pub enum MessageKind {
 /// A payload to send: borrowed (copied into the output queue) or shared [`Bytes`] (a server
 /// queues large ones without copying).
 #[derive(Clone, Debug)]
-pub struct Payload<'a>(pub(crate) PayloadInner<'a>);
-
-#[derive(Clone, Debug)]
-pub(crate) enum PayloadInner<'a> {
-    Borrowed(&'a [u8]),
-    Shared(Bytes),
-}
+pub struct Payload<'a>(pub(crate) Body<'a>);
 
 impl Payload<'_> {
     /// The payload bytes.
     pub fn as_slice(&self) -> &[u8] {
-        match &self.0 {
-            PayloadInner::Borrowed(b) => b,
-            PayloadInner::Shared(b) => b,
-        }
+        self.0.as_slice()
     }
 }
 
 impl<'a> From<&'a [u8]> for Payload<'a> {
     fn from(b: &'a [u8]) -> Self {
-        Self(PayloadInner::Borrowed(b))
+        Self(Body::Borrowed(b))
     }
 }
 impl<'a, const N: usize> From<&'a [u8; N]> for Payload<'a> {
     fn from(b: &'a [u8; N]) -> Self {
-        Self(PayloadInner::Borrowed(b))
+        Self(Body::Borrowed(b))
     }
 }
 impl<'a> From<&'a Vec<u8>> for Payload<'a> {
     fn from(b: &'a Vec<u8>) -> Self {
-        Self(PayloadInner::Borrowed(b))
+        Self(Body::Borrowed(b))
     }
 }
 impl<'a> From<&'a str> for Payload<'a> {
     fn from(s: &'a str) -> Self {
-        Self(PayloadInner::Borrowed(s.as_bytes()))
+        Self(Body::Borrowed(s.as_bytes()))
     }
 }
 impl From<Vec<u8>> for Payload<'_> {
     fn from(b: Vec<u8>) -> Self {
-        Self(PayloadInner::Shared(b.into()))
+        Self(Body::Shared(b.into()))
     }
 }
 impl From<Bytes> for Payload<'_> {
     fn from(b: Bytes) -> Self {
-        Self(PayloadInner::Shared(b))
+        Self(Body::Shared(b))
     }
 }
 impl<'a> From<&'a Bytes> for Payload<'a> {
     fn from(b: &'a Bytes) -> Self {
-        Self(PayloadInner::Shared(b.clone()))
+        Self(Body::Shared(b.clone()))
     }
 }
 impl From<Text> for Payload<'_> {
     fn from(t: Text) -> Self {
-        Self(PayloadInner::Shared(t.into_bytes()))
+        Self(Body::Shared(t.into_bytes()))
     }
 }
 impl<'a> From<&'a Text> for Payload<'a> {
     fn from(t: &'a Text) -> Self {
-        Self(PayloadInner::Shared(t.as_bytes().clone()))
+        Self(Body::Shared(t.as_bytes().clone()))
     }
 }
 
@@ -189,7 +181,7 @@ impl<'a> From<&'a String> for TextPayload<'a> {
 }
 impl From<String> for TextPayload<'_> {
     fn from(s: String) -> Self {
-        Self(Payload(PayloadInner::Shared(s.into())))
+        Self(Payload(Body::Shared(s.into())))
     }
 }
 impl From<Text> for TextPayload<'_> {

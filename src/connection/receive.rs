@@ -1,422 +1,169 @@
-//! The receive path: headers, payload copy-and-unmask, message assembly, policy checks.
+//! The receive policy: what the decoder's frames mean. Each header is judged against the
+//! policy table (crate docs), payloads are checked (UTF-8, limits) as they arrive, decoded by
+//! an extension where one applies, and whole frames become events and lifecycle inputs.
+//!
+//! A protocol error leaves the receive path in one place, [`Connection::process`].
 
-use bytes::BytesMut;
-
+use super::lifecycle::Input;
 use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
 use crate::close::CloseFrame;
 use crate::error::ProtocolError;
-use crate::frame::{
-    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, Status, apply_mask,
-    extend_masked,
-};
+use crate::extensions::seam::DECODE_STEP;
+use crate::frame::decoder::{Frame, Sink};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 use crate::negotiated::Role;
 use crate::text::Text;
 use crate::utf8::Utf8Validator;
 
-/// Space reserved for a data frame's declared length, at most: past this a peer must send
-/// bytes, not just claim a length, to make the buffer grow.
-const EAGER_RESERVE: usize = 1 << 20;
-
-/// The first receive buffer ("arena") allocated. Messages are split off an arena as `Bytes`,
-/// and an arena is reused once the application has dropped every message in it. Two arenas
-/// alternate; when the older one is still held by the application as the newer one fills, the
-/// next arena is twice as large (up to `MAX_ARENA`), so the pair soon spans what the
-/// application keeps in flight and the steady state allocates nothing.
-const MIN_ARENA: usize = 4 * 1024;
-const MAX_ARENA: usize = 128 * 1024;
-
-/// An inflated message longer than this leaves the arena for a buffer of its own, grown to
-/// exactly what it needs up to the message limit, so an inflate bomb cannot make a buffer
-/// overshoot the limit the way doubling growth would.
-#[cfg(feature = "deflate")]
-const SPILL_AT: usize = 64 * 1024;
-
-/// Receive-side state. Holds no heap memory until data arrives.
-pub(super) struct Receiver {
-    /// A header split across reads.
-    header: [u8; MAX_HEADER_LEN],
-    header_len: usize,
-    /// The frame whose payload is arriving.
-    frame: Option<FrameState>,
-    /// The data message in progress and its size so far.
-    pub(super) message: Option<MessageKind>,
-    pub(super) message_len: u64,
-    pub(super) utf8: Utf8Validator,
-    /// The data message being assembled; whole messages are split off it as `Bytes`.
-    pub(super) data: BytesMut,
-    /// The previous arena, reused once every message split off it has been dropped.
-    spare: BytesMut,
-    /// The sizes the two arenas were allocated with.
-    data_size: usize,
-    spare_size: usize,
-    /// A control frame's payload when it arrives inside a fragmented message (otherwise control
-    /// payloads are assembled in the data arena, which is then empty).
-    control: BytesMut,
-    /// permessage-deflate: the data message in progress is compressed (RSV1 on its first
-    /// frame).
-    #[cfg(feature = "deflate")]
-    pub(super) compressed: bool,
-    /// The inflated size of the compressed message in progress.
-    #[cfg(feature = "deflate")]
-    pub(super) inflated: usize,
-    /// A large inflated message, out of the arena (see `SPILL_AT`); empty otherwise.
-    #[cfg(feature = "deflate")]
-    spill: alloc::vec::Vec<u8>,
+/// The inbound data message as the policy sees it.
+pub(super) struct Inbound {
+    /// The kind of the data message in progress.
+    message: Option<MessageKind>,
+    /// Its payload so far, as sent (compressed, for a compressed message).
+    len: u64,
+    /// Its text so far, checked as it arrives.
+    utf8: Utf8Validator,
+    /// An extension decodes it (permessage-deflate: RSV1 on its first frame).
+    decoded: bool,
+    /// The bytes the extension has decoded of it so far.
+    decoded_len: usize,
 }
 
-#[derive(Copy, Clone)]
-pub(super) struct FrameState {
-    opcode: OpCode,
-    fin: bool,
-    pub(super) remaining: u64,
-    pub(super) masking_key: Option<[u8; 4]>,
-    pub(super) phase: usize,
-    /// Whether a control payload is assembled in the data arena (else in `control`).
-    in_arena: bool,
-    /// permessage-deflate: a data frame of a compressed message, inflated as it arrives.
-    #[cfg(feature = "deflate")]
-    pub(super) compressed: bool,
-    /// Bytes of the 4-byte tail (RFC 7692 §7.2.2) still to feed after the payload: 4 for the
-    /// last frame of a compressed message, else 0.
-    #[cfg(feature = "deflate")]
-    pub(super) tail: u8,
-    /// The decompressor has given all the output its input so far makes.
-    #[cfg(feature = "deflate")]
-    pub(super) drained: bool,
-}
-
-#[cfg(feature = "deflate")]
-impl FrameState {
-    /// The payload and tail are all inflated and the output delivered.
-    fn inflated(&self) -> bool {
-        self.remaining == 0 && self.tail == 0 && self.drained
-    }
-}
-
-impl Receiver {
-    /// Makes room for `want` more bytes of data. At the start of a message, reuse an arena
-    /// nobody else holds (the current one or the spare), else start a new one; the old arena
-    /// becomes the spare, reclaimed when the application drops its messages. In the steady
-    /// state this allocates nothing.
-    #[inline]
-    fn reserve_data(&mut self, want: usize) {
-        if self.data.capacity() - self.data.len() < want {
-            self.make_room(want);
-        }
-    }
-
-    fn make_room(&mut self, want: usize) {
-        if !self.data.is_empty() {
-            // A fragmented message continues: grow it.
-            self.data.reserve(want);
-            return;
-        }
-        if self.data.try_reclaim(want) {
-            return;
-        }
-        let spare_free = self.spare.try_reclaim(want);
-        if spare_free && self.spare_size >= self.data_size {
-            core::mem::swap(&mut self.data, &mut self.spare);
-            core::mem::swap(&mut self.data_size, &mut self.spare_size);
-            return;
-        }
-        // A new arena: as large as the current one, or twice as large if the spare is still
-        // held by the application (the arenas are too small for what it keeps in flight).
-        let size = if spare_free || self.spare_size == 0 {
-            self.data_size.max(MIN_ARENA)
-        } else {
-            (self.data_size * 2).clamp(MIN_ARENA, MAX_ARENA)
-        }
-        .max(want);
-        self.spare = core::mem::replace(&mut self.data, BytesMut::with_capacity(size));
-        self.spare_size = self.data_size;
-        self.data_size = size;
-    }
-
-    /// Makes room for a control payload outside the data arena.
-    fn reserve_control(&mut self) {
-        if self.control.capacity() - self.control.len() < MAX_CONTROL_PAYLOAD
-            && !self.control.try_reclaim(MAX_CONTROL_PAYLOAD)
-        {
-            self.control = BytesMut::with_capacity(8 * MAX_CONTROL_PAYLOAD);
-        }
-    }
-
-    /// Appends inflated bytes to the message: in the arena while it is small or in streaming
-    /// mode (where chunks leave the arena as they fill), else in the spill buffer, grown
-    /// exactly and never past `limit` (the caller has checked the message against it).
-    #[cfg(feature = "deflate")]
-    pub(super) fn push_inflated(&mut self, bytes: &[u8], limit: usize, streaming: bool) {
-        let len = self.data.len() + self.spill.len();
-        if self.spill.is_empty() && (streaming || len + bytes.len() <= SPILL_AT) {
-            self.reserve_data(bytes.len());
-            self.data.extend_from_slice(bytes);
-            return;
-        }
-        if self.spill.len() + bytes.len() > self.spill.capacity() {
-            let want = (2 * len)
-                .max(len + bytes.len())
-                .min(limit.max(len + bytes.len()));
-            self.spill.reserve_exact(want - self.spill.len());
-        }
-        if self.spill.is_empty() {
-            // The message leaves the arena (which stays, empty, for the next one).
-            self.spill.extend_from_slice(&self.data);
-            self.data.clear();
-        }
-        self.spill.extend_from_slice(bytes);
-    }
-
-    /// The bytes of the whole message just completed: split off the arena, or the spill
-    /// buffer of a large inflated message.
-    fn take_message(&mut self) -> bytes::Bytes {
-        #[cfg(feature = "deflate")]
-        if !self.spill.is_empty() {
-            return core::mem::take(&mut self.spill).into();
-        }
-        self.data.split().freeze()
-    }
-
-    /// Whether a compressed frame has work left that needs no input: output the decompressor
-    /// holds back, or the tail to feed.
-    #[cfg(feature = "deflate")]
-    pub(super) fn inflate_pending(&self) -> bool {
-        self.frame
-            .is_some_and(|f| f.compressed && (!f.drained || (f.remaining == 0 && f.tail > 0)))
-    }
-
-    /// Takes a complete control payload.
-    fn take_control(&mut self, frame: &FrameState) -> bytes::Bytes {
-        if frame.in_arena {
-            self.data.split()
-        } else {
-            self.control.split()
-        }
-        .freeze()
-    }
-
-    pub(super) fn new() -> Self {
+impl Inbound {
+    pub(super) const fn new() -> Self {
         Self {
-            header: [0; MAX_HEADER_LEN],
-            header_len: 0,
-            frame: None,
             message: None,
-            message_len: 0,
+            len: 0,
             utf8: Utf8Validator::new(),
-            data: BytesMut::new(),
-            spare: BytesMut::new(),
-            data_size: 0,
-            spare_size: 0,
-            control: BytesMut::new(),
-            #[cfg(feature = "deflate")]
-            compressed: false,
-            #[cfg(feature = "deflate")]
-            inflated: 0,
-            #[cfg(feature = "deflate")]
-            spill: alloc::vec::Vec::new(),
+            decoded: false,
+            decoded_len: 0,
         }
     }
+}
+
+/// What the receive loop does next.
+enum Flow {
+    /// Go on with the next frame.
+    Next,
+    /// All the input is used (inside a header or a payload).
+    Done,
 }
 
 impl Connection {
-    /// Parses `input` until it is used up, the event queue is full, or the connection closes.
-    /// Returns how many bytes were used (all of them once the connection is closed).
+    /// Parses `input` until it is used up, the event queue is full, or parsing stops (the
+    /// peer's Close, a protocol error, the end). Returns how many bytes were used (all of them
+    /// once parsing stopped).
     pub(super) fn process(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
-        while !self.input_done() && self.events.len() < MAX_QUEUED_EVENTS {
-            if self.rx.frame.is_none() && self.rx.header_len == 0 {
-                if let Some(used) = self.small_frame(&input[pos..]) {
-                    pos += used;
-                    continue;
-                }
-            }
-            let mut frame = match self.rx.frame {
-                Some(frame) => frame,
-                None => match self.read_header(&input[pos..]) {
-                    Ok(Some((header, used))) => {
-                        pos += used;
-                        match self.start_frame(&header) {
-                            Ok(frame) => frame,
-                            Err(e) => {
-                                self.protocol_error(e);
-                                break;
-                            }
-                        }
-                    }
-                    Ok(None) => return input.len(),
-                    Err(e) => {
-                        self.protocol_error(e);
-                        break;
-                    }
-                },
-            };
-            #[cfg(feature = "deflate")]
-            if frame.compressed {
-                match self.inflate_frame(&mut frame, &input[pos..]) {
-                    Ok(used) => pos += used,
-                    Err(e) => {
-                        self.protocol_error(e);
-                        break;
-                    }
-                }
-                if !frame.inflated() {
-                    self.rx.frame = Some(frame);
-                    let tail_pending = frame.remaining == 0 && frame.tail > 0;
-                    if pos == input.len() && frame.drained && !tail_pending {
-                        // Input used up inside the payload.
-                        if self.config.streaming {
-                            self.emit_chunk(false);
-                        }
-                        return input.len();
-                    }
-                    // Paused: the event queue is full (streaming mode).
-                    continue;
-                }
-                self.rx.frame = None;
-                if let Err(e) = self.end_frame(&frame) {
-                    self.protocol_error(e);
+        while self.lifecycle.parsing() && self.events.len() < MAX_QUEUED_EVENTS {
+            match self.next_frame(input, &mut pos) {
+                Ok(Flow::Next) => {}
+                Ok(Flow::Done) => return input.len(),
+                Err(error) => {
+                    // Every protocol error leaves the receive path here: input stops, and the
+                    // connection fails once the events before the error are taken.
+                    self.step(Input::Violation(error));
                     break;
                 }
-                continue;
-            }
-            let take =
-                (input.len() - pos).min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
-            if take > 0 {
-                if let Err(e) = self.payload(&mut frame, &input[pos..pos + take]) {
-                    self.protocol_error(e);
-                    break;
-                }
-                pos += take;
-            }
-            if frame.remaining > 0 {
-                // Input used up inside the payload.
-                self.rx.frame = Some(frame);
-                if self.config.streaming && !frame.opcode.is_control() {
-                    self.emit_chunk(false);
-                }
-                return input.len();
-            }
-            self.rx.frame = None;
-            if let Err(e) = self.end_frame(&frame) {
-                self.protocol_error(e);
-                break;
             }
         }
-        if self.input_done() { input.len() } else { pos }
+        if self.lifecycle.parsing() {
+            pos
+        } else {
+            input.len()
+        }
     }
 
-    /// The fast path for the commonest frames: a whole unfragmented message or a Ping or Pong,
-    /// with at most 125 bytes of payload, entirely in `input`, outside a fragmented message
-    /// and outside streaming mode. Returns the bytes used, or `None` to take the general path,
-    /// which handles everything else and reports every protocol error but invalid UTF-8.
+    /// Takes the next frame, or the next part of one, from `input[*pos..]`.
     #[inline]
-    fn small_frame(&mut self, input: &[u8]) -> Option<usize> {
-        let (&[b0, b1], rest) = input.split_first_chunk::<2>()?;
-        let len = usize::from(b1 & 0x7f);
-        let masked = b1 & 0x80 != 0;
-        // RSV bits (permessage-deflate included), extended lengths, a wrong masking for the
-        // role, and Close go the general way.
-        if b0 & 0x70 != 0 || len > MAX_CONTROL_PAYLOAD || masked != (self.role == Role::Server) {
-            return None;
-        }
-        let (key, rest) = match masked {
-            true => {
-                let (key, rest) = rest.split_first_chunk::<4>()?;
-                (Some(*key), rest)
+    fn next_frame(&mut self, input: &[u8], pos: &mut usize) -> Result<Flow, ProtocolError> {
+        if self.decoder.at_frame_start() {
+            if let Some(used) = self.short_frame(&input[*pos..])? {
+                *pos += used;
+                return Ok(Flow::Next);
             }
-            false => (None, rest),
+        }
+        if self.decoder.frame().is_none() {
+            let allow = self.config.allow_non_minimal_length;
+            let Some((header, used)) = self.decoder.read_header(&input[*pos..], allow)? else {
+                return Ok(Flow::Done);
+            };
+            *pos += used;
+            let sink = self.check_header(&header)?;
+            self.decoder.start(&header, sink);
+        }
+        if self.inbound.decoded && self.decoder.frame().is_some_and(|f| !f.opcode.is_control()) {
+            return self.decode_payload(input, pos);
+        }
+        if *pos < input.len() {
+            let data = self.decoder.frame().is_some_and(|f| !f.opcode.is_control());
+            let (used, added) = self.decoder.payload(&input[*pos..]);
+            *pos += used;
+            if data {
+                self.inbound.len += used as u64;
+                if self.inbound.message == Some(MessageKind::Text) {
+                    // RFC 6455 §8.1: fail as soon as the bytes prove the text invalid.
+                    self.inbound
+                        .utf8
+                        .feed(added)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+            }
+        }
+        match self.decoder.frame() {
+            Some(frame) if frame.remaining > 0 => {
+                // Input used up inside the payload.
+                if self.config.streaming && !frame.opcode.is_control() {
+                    self.emit_piece(false);
+                }
+                Ok(Flow::Done)
+            }
+            _ => {
+                let frame = self.decoder.finish_frame().expect("a frame in progress");
+                self.end_frame(&frame)?;
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    /// The fast path for the commonest frames: a whole unfragmented Text or Binary message, or
+    /// a Ping or Pong, with at most 125 bytes of payload, entirely in `input`, outside a
+    /// fragmented message and outside streaming mode, with the masking the role requires and
+    /// no RSV bits. It delivers the event (answering a Ping) and checks text (invalid UTF-8
+    /// is an error here as anywhere). `Ok(None)`: not such a frame; the general path takes it,
+    /// whatever it is.
+    #[inline]
+    fn short_frame(&mut self, input: &[u8]) -> Result<Option<usize>, ProtocolError> {
+        let data_max = (self.inbound.message.is_none() && !self.config.streaming)
+            .then(|| self.config.max_frame_size.min(self.config.max_message_size));
+        let masked = self.role == Role::Server;
+        let Some((frame, used)) = self.decoder.short_frame(input, masked, data_max) else {
+            return Ok(None);
         };
-        let payload = rest.get(..len)?;
-        let used = 2 + 4 * usize::from(masked) + len;
-        let fin = b0 & 0x80 != 0;
-        let opcode = b0 & 0x0f;
-        let data_message = matches!(opcode, 0x1 | 0x2);
-        if !fin
-            || !self.rx.data.is_empty()
-            || !(data_message || matches!(opcode, 0x9 | 0xa))
-            || (data_message
-                && (self.rx.message.is_some()
-                    || self.config.streaming
-                    || len > self.config.max_frame_size
-                    || len > self.config.max_message_size))
-        {
-            return None;
-        }
-        self.rx.reserve_data(len);
-        self.rx.data.extend_from_slice(payload);
-        if let Some(key) = key {
-            apply_mask(&mut self.rx.data, key, 0);
-        }
-        let payload = self.rx.data.split().freeze();
-        let event = match opcode {
+        let payload = frame.payload;
+        let event = match frame.b0 & 0x0f {
             0x1 => {
                 // RFC 6455 §8.1.
                 if !payload.is_ascii() && !crate::utf8::is_valid(&payload) {
-                    self.protocol_error(ProtocolError::InvalidUtf8);
-                    return Some(used);
+                    return Err(ProtocolError::InvalidUtf8);
                 }
                 Event::Text(Text::from_validated(payload))
             }
             0x2 => Event::Binary(payload),
-            _ => self.ping_or_pong(opcode == 0x9, payload),
+            opcode => self.ping_or_pong(opcode == 0x9, payload),
         };
         self.events.push_back(event);
-        Some(used)
+        Ok(Some(used))
     }
 
-    /// The event for a complete Ping (answered first, with `auto_pong`) or Pong.
-    fn ping_or_pong(&mut self, ping: bool, payload: bytes::Bytes) -> Event {
-        if !ping {
-            return Event::Pong(payload);
-        }
-        if self.config.auto_pong {
-            self.queue_auto_pong(&payload);
-        }
-        Event::Ping(payload)
-    }
-
-    /// Reads a header from the stash and `input`. `Ok(None)`: all of `input` went into the
-    /// stash and more is needed.
-    fn read_header(&mut self, input: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
-        let allow = self.config.allow_non_minimal_length;
-        if self.rx.header_len == 0 {
-            // Fast path: the whole header is in this read.
-            return match FrameHeader::decode_with(input, allow)? {
-                Status::Complete(done) => Ok(Some(done)),
-                Status::Partial => {
-                    self.rx.header[..input.len()].copy_from_slice(input);
-                    self.rx.header_len = input.len();
-                    Ok(None)
-                }
-            };
-        }
-        let have = self.rx.header_len;
-        let add = input.len().min(MAX_HEADER_LEN - have);
-        self.rx.header[have..have + add].copy_from_slice(&input[..add]);
-        match FrameHeader::decode_with(&self.rx.header[..have + add], allow)? {
-            Status::Complete((header, used)) => {
-                self.rx.header_len = 0;
-                Ok(Some((header, used - have)))
-            }
-            Status::Partial => {
-                self.rx.header_len = have + add;
-                Ok(None)
-            }
-        }
-    }
-
-    /// Checks a header against the policy table and sets up its frame.
-    fn start_frame(&mut self, h: &FrameHeader) -> Result<FrameState, ProtocolError> {
-        // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them; permessage-deflate
-        // defines RSV1 (RFC 7692 §6).
-        #[cfg(feature = "deflate")]
-        let deflate = self.deflate.active();
-        #[cfg(not(feature = "deflate"))]
-        let deflate = false;
-        let rsv1 = h.rsv & RSV1 != 0;
-        if h.rsv & !RSV1 != 0 || (rsv1 && !deflate) {
+    /// Judges a header against the policy table and says where its payload goes.
+    fn check_header(&mut self, h: &FrameHeader) -> Result<Sink, ProtocolError> {
+        // RFC 6455 §5.2: RSV bits MUST be 0 unless an agreed extension defines them.
+        let claimed = self.extensions.rsv();
+        if h.rsv & !claimed != 0 {
             return Err(ProtocolError::ReservedBits);
         }
+        let extension_bits = h.rsv & claimed != 0;
         // RFC 6455 §5.1: clients mask, servers do not.
         match (self.role, h.masking_key.is_some()) {
             (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
@@ -432,195 +179,245 @@ impl Connection {
                 return Err(ProtocolError::ControlFrameTooLong);
             }
             // RFC 7692 §6.1: control frames are never compressed.
-            if rsv1 {
+            if extension_bits {
                 return Err(ProtocolError::CompressedControlFrame);
             }
-            if self.rx.data.is_empty() {
-                self.rx.reserve_data(h.payload_len as usize);
-            } else {
-                self.rx.reserve_control();
-            }
-        } else {
-            // RFC 6455 §5.4: fragments of one message are not interleaved with another.
-            match (h.opcode, self.rx.message) {
-                (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
-                (OpCode::Text | OpCode::Binary, Some(_)) => {
-                    return Err(ProtocolError::ExpectedContinuation);
-                }
-                // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
-                (OpCode::Continuation, Some(_)) if rsv1 => {
-                    return Err(ProtocolError::CompressedContinuation);
-                }
-                _ => {}
-            }
-            #[cfg(feature = "deflate")]
-            let compressed = if h.opcode == OpCode::Continuation {
-                self.rx.compressed
-            } else {
-                rsv1
-            };
-            #[cfg(not(feature = "deflate"))]
-            let compressed = false;
-            // Limits are checked against the declared length, before any payload is kept. A
-            // compressed payload is not kept at all (its inflated size is limited as it is
-            // inflated); on the wire it may exceed the limits by DEFLATE's worst-case expansion.
-            let wire_limit = |limit: usize| {
-                let limit = limit as u64;
-                if compressed {
-                    limit.saturating_add(limit / 8 + 64)
-                } else {
-                    limit
-                }
-            };
-            if h.payload_len > wire_limit(self.config.max_frame_size) {
-                return Err(ProtocolError::FrameTooLarge);
-            }
-            if self.rx.message_len + h.payload_len > wire_limit(self.config.max_message_size) {
-                return Err(ProtocolError::MessageTooLarge);
-            }
-            match h.opcode {
-                OpCode::Text => self.rx.message = Some(MessageKind::Text),
-                OpCode::Binary => self.rx.message = Some(MessageKind::Binary),
-                _ => {}
-            }
-            #[cfg(feature = "deflate")]
-            {
-                self.rx.compressed = compressed;
-            }
-            // A compressed payload is inflated as it arrives, never kept.
-            if !compressed {
-                self.rx
-                    .reserve_data((h.payload_len as usize).min(EAGER_RESERVE));
-            }
+            return Ok(Sink::Control);
         }
-        #[cfg(feature = "deflate")]
-        let compressed = self.rx.compressed && !h.opcode.is_control();
-        Ok(FrameState {
-            opcode: h.opcode,
-            fin: h.fin,
-            remaining: h.payload_len,
-            masking_key: h.masking_key,
-            phase: 0,
-            in_arena: self.rx.data.is_empty(),
-            #[cfg(feature = "deflate")]
-            compressed,
-            // The tail completes the last frame; a message with an empty compressed payload is
-            // empty, with nothing to inflate (RFC 7692's smallest form of one is 0x00).
-            #[cfg(feature = "deflate")]
-            tail: if compressed && h.fin && self.rx.message_len + h.payload_len > 0 {
-                4
+        // RFC 6455 §5.4: fragments of one message are not interleaved with another.
+        match (h.opcode, self.inbound.message) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
+            // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
+            (OpCode::Continuation, Some(_)) if extension_bits => {
+                return Err(ProtocolError::CompressedContinuation);
+            }
+            _ => {}
+        }
+        let decoded = if h.opcode == OpCode::Continuation {
+            self.inbound.decoded
+        } else {
+            extension_bits
+        };
+        // Limits are judged on the declared length, before any payload is kept. A payload an
+        // extension decodes is not kept at all (its decoded size is held to the message limit
+        // as it is decoded); on the wire it may pass the limits by DEFLATE's worst-case
+        // expansion: limit + limit/8 + 64 bytes.
+        let wire_limit = |limit: usize| {
+            let limit = limit as u64;
+            if decoded {
+                limit.saturating_add(limit / 8 + 64)
             } else {
-                0
-            },
-            #[cfg(feature = "deflate")]
-            drained: true,
-        })
+                limit
+            }
+        };
+        if h.payload_len > wire_limit(self.config.max_frame_size) {
+            return Err(ProtocolError::FrameTooLarge);
+        }
+        if self.inbound.len + h.payload_len > wire_limit(self.config.max_message_size) {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        match h.opcode {
+            OpCode::Text => self.inbound.message = Some(MessageKind::Text),
+            OpCode::Binary => self.inbound.message = Some(MessageKind::Binary),
+            _ => {}
+        }
+        self.inbound.decoded = decoded;
+        if !decoded {
+            return Ok(Sink::Message);
+        }
+        let empty = self.inbound.len + h.payload_len == 0;
+        if let Some(codec) = self.extensions.codec() {
+            codec.inbound_frame(h.fin, empty);
+        }
+        Ok(Sink::Raw)
     }
 
-    /// Copies (and unmasks) the next part of the payload; checks text as it arrives.
-    fn payload(&mut self, frame: &mut FrameState, bytes: &[u8]) -> Result<(), ProtocolError> {
-        frame.remaining -= bytes.len() as u64;
-        let buf = if frame.opcode.is_control() {
-            if frame.in_arena {
-                &mut self.rx.data
+    /// Decodes the payload of a frame through the extension: the payload bytes at the start
+    /// of `input[*pos..]`, then whatever the extension adds at the end of the message.
+    ///
+    /// The output is checked as it comes: against [`Config::max_message_size`] (1009 as soon
+    /// as the decoded message passes it, so memory never grows past it) and, for text, as
+    /// UTF-8 (1007). In streaming mode it is delivered in pieces of [`DECODE_STEP`], and
+    /// decoding stops while the event queue is full, to go on when events are taken.
+    ///
+    /// [`Config::max_message_size`]: crate::Config::max_message_size
+    fn decode_payload(&mut self, input: &[u8], pos: &mut usize) -> Result<Flow, ProtocolError> {
+        let limit = self.config.max_message_size;
+        let streaming = self.config.streaming;
+        let text = self.inbound.message == Some(MessageKind::Text);
+        let Self {
+            decoder,
+            extensions,
+            inbound,
+            events,
+            ..
+        } = self;
+        let codec = extensions
+            .codec()
+            .expect("a decoded message has its extension");
+        loop {
+            if streaming && events.len() >= MAX_QUEUED_EVENTS {
+                break;
+            }
+            let (payload, mask) = decoder.raw(&input[*pos..]);
+            let remaining = decoder.frame().map_or(0, |f| f.remaining);
+            let payload_done = remaining == payload.len() as u64;
+            let room = if streaming {
+                DECODE_STEP
             } else {
-                &mut self.rx.control
+                // One byte over the limit is enough to know it is passed.
+                limit.saturating_sub(inbound.decoded_len).saturating_add(1)
+            };
+            let step = codec.inbound_step(payload, mask, payload_done, room)?;
+            decoder.advance_raw(step.used);
+            *pos += step.used;
+            inbound.len += step.used as u64;
+            if !step.output.is_empty() {
+                inbound.decoded_len += step.output.len();
+                if inbound.decoded_len > limit {
+                    return Err(ProtocolError::MessageTooLarge);
+                }
+                if text {
+                    // RFC 6455 §8.1 on the decoded text: fail as soon as it proves invalid.
+                    inbound
+                        .utf8
+                        .feed(step.output)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                decoder.push_decoded(step.output, limit, streaming);
+                if streaming && decoder.buffered() >= DECODE_STEP {
+                    let piece = take_piece(decoder, inbound, false);
+                    events.extend(piece);
+                }
             }
-        } else {
-            &mut self.rx.data
-        };
-        let start = buf.len();
-        match frame.masking_key {
-            Some(key) => frame.phase = extend_masked(buf, bytes, key, frame.phase),
-            None => buf.extend_from_slice(bytes),
-        }
-        if !frame.opcode.is_control() {
-            self.rx.message_len += bytes.len() as u64;
-            if self.rx.message == Some(MessageKind::Text) {
-                // RFC 6455 §8.1 / Autobahn 6.4: fail as soon as the bytes prove invalid UTF-8.
-                self.rx
-                    .utf8
-                    .feed(&self.rx.data[start..])
-                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            if step.stalled {
+                break;
             }
         }
-        Ok(())
+        let payload_done = decoder.frame().is_some_and(|f| f.remaining == 0);
+        if !payload_done || codec.inbound_pending(true) {
+            if *pos < input.len() || codec.inbound_pending(payload_done) {
+                // The event queue is full, or the extension has more for this frame.
+                return Ok(Flow::Next);
+            }
+            // Input used up inside the payload.
+            if streaming {
+                self.emit_piece(false);
+            }
+            return Ok(Flow::Done);
+        }
+        let frame = self.decoder.finish_frame().expect("a frame in progress");
+        self.end_frame(&frame)?;
+        Ok(Flow::Next)
+    }
+
+    /// Whether an extension has decoding left for the current frame that needs no input.
+    pub(super) fn decode_pending(&self) -> bool {
+        match self.decoder.frame() {
+            Some(frame) if self.inbound.decoded && !frame.opcode.is_control() => {
+                self.extensions.inbound_pending(frame.remaining == 0)
+            }
+            _ => false,
+        }
     }
 
     /// A frame's payload is complete.
-    fn end_frame(&mut self, frame: &FrameState) -> Result<(), ProtocolError> {
+    fn end_frame(&mut self, frame: &Frame) -> Result<(), ProtocolError> {
         match frame.opcode {
             OpCode::Continuation | OpCode::Text | OpCode::Binary => {
                 if !frame.fin {
                     if self.config.streaming {
-                        self.emit_chunk(false);
+                        self.emit_piece(false);
                     }
                     return Ok(());
                 }
-                let kind = self.rx.message.take().unwrap_or(MessageKind::Binary);
-                self.rx.message_len = 0;
+                let kind = self.inbound.message.unwrap_or(MessageKind::Binary);
                 if kind == MessageKind::Text {
-                    self.rx
+                    self.inbound
                         .utf8
                         .finish()
                         .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
-                #[cfg(feature = "deflate")]
-                if frame.compressed {
-                    self.deflate.end_inflated_message();
-                    self.rx.compressed = false;
-                    self.rx.inflated = 0;
+                if self.inbound.decoded {
+                    if let Some(codec) = self.extensions.codec() {
+                        codec.inbound_message_end();
+                    }
                 }
-                if self.config.streaming {
-                    self.emit_last_chunk(kind);
+                let event = if self.config.streaming {
+                    take_piece(&mut self.decoder, &mut self.inbound, true)
                 } else {
-                    let data = self.rx.take_message();
-                    self.events.push_back(match kind {
+                    let data = self.decoder.take_message();
+                    Some(match kind {
                         MessageKind::Text => Event::Text(Text::from_validated(data)),
                         MessageKind::Binary => Event::Binary(data),
-                    });
-                }
+                    })
+                };
+                self.inbound.message = None;
+                self.inbound.len = 0;
+                self.inbound.decoded = false;
+                self.inbound.decoded_len = 0;
+                self.events.extend(event);
             }
             OpCode::Ping | OpCode::Pong => {
-                let payload = self.rx.take_control(frame);
+                let payload = self.decoder.take_control(frame);
                 let event = self.ping_or_pong(frame.opcode == OpCode::Ping, payload);
                 self.events.push_back(event);
             }
             OpCode::Close => {
-                let payload = self.rx.take_control(frame);
-                let frame = CloseFrame::parse(payload)?;
-                self.close_received(frame);
+                let payload = self.decoder.take_control(frame);
+                let close = CloseFrame::parse(payload)?;
+                self.step(Input::PeerClose);
+                self.events.push_back(Event::Close(close));
             }
         }
         Ok(())
     }
 
-    /// Streaming mode: delivers what has arrived of the current message, holding back an
-    /// unfinished code point of text.
-    pub(super) fn emit_chunk(&mut self, fin: bool) {
-        let Some(kind) = self.rx.message else { return };
-        let hold = if kind == MessageKind::Text {
-            self.rx.utf8.pending_len()
-        } else {
-            0
-        };
-        let n = self.rx.data.len() - hold;
-        if n == 0 && !fin {
-            return;
+    /// The event for a complete Ping (answered first, with `auto_pong`) or Pong.
+    #[inline]
+    fn ping_or_pong(&mut self, ping: bool, payload: bytes::Bytes) -> Event {
+        if !ping {
+            return Event::Pong(payload);
         }
-        let data = self.rx.data.split_to(n).freeze();
-        self.events.push_back(match kind {
-            MessageKind::Text => Event::TextChunk {
-                text: Text::from_validated(data),
-                fin,
-            },
-            MessageKind::Binary => Event::BinaryChunk { data, fin },
-        });
+        if self.config.auto_pong {
+            self.queue_auto_pong(&payload);
+        }
+        Event::Ping(payload)
     }
 
-    fn emit_last_chunk(&mut self, kind: MessageKind) {
-        self.rx.message = Some(kind);
-        self.emit_chunk(true);
-        self.rx.message = None;
+    /// Streaming mode: delivers what has arrived of the current message.
+    fn emit_piece(&mut self, fin: bool) {
+        let event = take_piece(&mut self.decoder, &mut self.inbound, fin);
+        self.events.extend(event);
     }
+}
+
+/// Streaming mode: the next piece of the current message, holding back an unfinished code
+/// point of text; `None` when there is nothing to deliver before the last piece.
+fn take_piece(
+    decoder: &mut crate::frame::decoder::Decoder,
+    inbound: &mut Inbound,
+    fin: bool,
+) -> Option<Event> {
+    let kind = inbound.message?;
+    let hold = if kind == MessageKind::Text {
+        inbound.utf8.pending_len()
+    } else {
+        0
+    };
+    let n = decoder.buffered() - hold;
+    if n == 0 && !fin {
+        return None;
+    }
+    let data = decoder.take_piece(n);
+    Some(match kind {
+        MessageKind::Text => Event::TextChunk {
+            text: Text::from_validated(data),
+            fin,
+        },
+        MessageKind::Binary => Event::BinaryChunk { data, fin },
+    })
 }

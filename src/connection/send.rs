@@ -1,150 +1,177 @@
-//! The send path: data and control frames into the output queue, masked for a client,
-//! compressed when permessage-deflate applies.
+//! The send path: the caller's messages and control frames, checked against the state and
+//! the rules of RFC 6455 §5.4–§5.5, through the extensions, into the output queue.
 
-use super::event::PayloadInner;
-use super::{Connection, Payload};
+use alloc::boxed::Box;
+
+use super::{Connection, MessageKind, Payload, Sending};
 use crate::close::CloseCode;
 use crate::error::SendError;
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use crate::extensions::seam::EncodeError;
+use crate::frame::output::{Body, Output};
+use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
+use crate::mask_source::MaskSource;
 use crate::negotiated::Role;
+use crate::utf8::Utf8Validator;
+
+/// The masking key for the next frame: none for a server; a client draws one from its source
+/// (RFC 6455 §5.3), and cannot send without one.
+#[inline]
+pub(super) fn masking_key(
+    role: Role,
+    source: &mut Option<Box<dyn MaskSource + Send>>,
+) -> Result<Option<[u8; 4]>, SendError> {
+    match role {
+        Role::Server => Ok(None),
+        Role::Client => source
+            .as_mut()
+            .map(|s| Some(s.mask_key()))
+            .ok_or(SendError::NoMaskSource),
+    }
+}
+
+/// Queues a Close frame with `code` and `reason` (RFC 6455 §5.5.1); 1005 is sent as an empty
+/// Close.
+pub(super) fn queue_close(
+    out: &mut Output,
+    masking_key: Option<[u8; 4]>,
+    code: CloseCode,
+    reason: &[u8],
+) {
+    let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+    let len = if code == CloseCode::NO_STATUS {
+        0
+    } else {
+        payload[..2].copy_from_slice(&code.0.to_be_bytes());
+        payload[2..2 + reason.len()].copy_from_slice(reason);
+        2 + reason.len()
+    };
+    out.push_frame(
+        OpCode::Close,
+        true,
+        0,
+        masking_key,
+        Body::Borrowed(&payload[..len]),
+    );
+}
 
 impl Connection {
-    /// Data frames may be sent: the connection is open and our Close is not sent.
-    pub(super) fn check_data_allowed(&self) -> Result<(), SendError> {
-        if self.close.closed {
-            Err(SendError::Closed)
-        } else if self.close.sent {
-            Err(SendError::CloseSent)
-        } else {
-            Ok(())
-        }
+    /// The masking key for the next frame we send.
+    #[inline]
+    pub(super) fn masking_key(&mut self) -> Result<Option<[u8; 4]>, SendError> {
+        masking_key(self.role, &mut self.mask_source)
     }
 
     /// Sends a whole message as one frame.
     pub(super) fn send_message(
         &mut self,
-        opcode: OpCode,
+        kind: MessageKind,
         data: Payload<'_>,
     ) -> Result<(), SendError> {
-        self.check_data_allowed()?;
+        self.lifecycle.check_data()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        #[cfg(feature = "deflate")]
-        let compressed = self.compresses(data.as_slice().len());
-        #[cfg(not(feature = "deflate"))]
-        let compressed = false;
-        self.write_data_frame(opcode, true, true, compressed, data)
+        let encoded = self
+            .extensions
+            .outbound_applies(Some(data.as_slice().len()));
+        self.write_data_frame(opcode(kind), true, true, encoded, data.0)
     }
 
-    /// Queues a data frame, compressed (permessage-deflate) or not.
-    pub(super) fn write_data_frame(
+    /// Sends one fragment of a message (see [`Connection::send_fragment`]).
+    pub(super) fn send_fragment_of(
+        &mut self,
+        kind: MessageKind,
+        data: Payload<'_>,
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.lifecycle.check_data()?;
+        let opcode = match &self.sending {
+            None => opcode(kind),
+            Some(s) if s.kind != kind => return Err(SendError::FragmentKindMismatch),
+            Some(_) => OpCode::Continuation,
+        };
+        let mut utf8 = self
+            .sending
+            .as_ref()
+            .map_or_else(Utf8Validator::new, |s| s.utf8.clone());
+        if kind == MessageKind::Text {
+            utf8.feed(data.as_slice())
+                .map_err(|_| SendError::InvalidUtf8)?;
+            if fin {
+                utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
+            }
+        }
+        let encoded = match &self.sending {
+            None => self.extensions.outbound_applies(None),
+            Some(s) => s.encoded,
+        };
+        let first = self.sending.is_none();
+        self.write_data_frame(opcode, first, fin, encoded, data.0)?;
+        self.sending = if fin {
+            None
+        } else {
+            Some(Sending {
+                kind,
+                utf8,
+                encoded,
+            })
+        };
+        Ok(())
+    }
+
+    /// Queues a data frame, through the extension when `encoded`. Queues nothing on an error.
+    fn write_data_frame(
         &mut self,
         opcode: OpCode,
         first: bool,
         fin: bool,
-        compressed: bool,
-        data: Payload<'_>,
+        encoded: bool,
+        data: Body<'_>,
     ) -> Result<(), SendError> {
-        #[cfg(feature = "deflate")]
-        if compressed {
-            return self.write_compressed(opcode, first, fin, data.as_slice());
-        }
-        let _ = (first, compressed);
-        self.write_frame(opcode, fin, 0, data)
-    }
-
-    /// Without permessage-deflate, fragmented messages are never compressed.
-    #[cfg(not(feature = "deflate"))]
-    pub(super) fn compresses_fragments(&self) -> bool {
-        false
+        // Drawn before the extension sees the data: a compressor's window must hold only
+        // what is sent.
+        let key = self.masking_key()?;
+        let codec = match self.extensions.codec() {
+            Some(codec) if encoded => codec,
+            _ => {
+                self.out.push_frame(opcode, fin, 0, key, data);
+                return Ok(());
+            }
+        };
+        // RFC 7692 §6.1: the extension's bits go on the first frame of a message only.
+        let rsv = if first { codec.rsv() } else { 0 };
+        let out = &mut self.out;
+        codec
+            .outbound(data.as_slice(), fin, &mut |payload| {
+                out.push_frame(opcode, fin, rsv, key, Body::Borrowed(payload));
+            })
+            .map_err(|EncodeError| SendError::ExtensionFailed)
     }
 
     /// Sends a Ping or Pong.
     pub(super) fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
-        if self.close.closed {
-            return Err(SendError::Closed);
-        }
+        self.lifecycle.check_control()?;
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlPayloadTooLong);
         }
-        self.write_frame(opcode, true, 0, payload.into())
-    }
-
-    /// Queues our Close frame.
-    pub(super) fn write_close(&mut self, code: CloseCode, reason: &[u8]) -> Result<(), SendError> {
-        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
-        let len = if code == CloseCode::NO_STATUS {
-            0
-        } else {
-            payload[..2].copy_from_slice(&code.0.to_be_bytes());
-            payload[2..2 + reason.len()].copy_from_slice(reason);
-            2 + reason.len()
-        };
-        self.write_frame(OpCode::Close, true, 0, payload[..len].into())?;
-        self.close.sent = true;
+        let key = self.masking_key()?;
+        self.out
+            .push_frame(opcode, true, 0, key, Body::Borrowed(payload));
         Ok(())
     }
 
-    /// Queues one frame with the RSV bits `rsv`. Fails (queuing nothing) only if a client has
-    /// no mask source.
-    pub(super) fn write_frame(
-        &mut self,
-        opcode: OpCode,
-        fin: bool,
-        rsv: u8,
-        payload: Payload<'_>,
-    ) -> Result<(), SendError> {
-        let masking_key = match self.role {
-            Role::Server => None,
-            Role::Client => Some(
-                self.mask_source
-                    .as_mut()
-                    .ok_or(SendError::NoMaskSource)?
-                    .mask_key(),
-            ),
-        };
-        let len = payload.as_slice().len();
-        if masking_key.is_none() && len <= MAX_CONTROL_PAYLOAD {
-            // The commonest frame a server sends: a 2-byte header and a short payload.
-            let b0 = (u8::from(fin) << 7) | ((rsv & 0b111) << 4) | opcode.as_u8();
-            self.out
-                .push_short_frame([b0, len as u8], payload.as_slice());
-            return Ok(());
-        }
-        let header = FrameHeader {
-            fin,
-            rsv,
-            opcode,
-            masking_key,
-            payload_len: len as u64,
-        };
-        let mut buf = [0u8; MAX_HEADER_LEN];
-        let n = header.encode(&mut buf);
-        self.out.push_slice(&buf[..n]);
-        match (masking_key, payload.0) {
-            (Some(key), inner) => {
-                let data = match &inner {
-                    PayloadInner::Borrowed(b) => *b,
-                    PayloadInner::Shared(b) => &b[..],
-                };
-                self.out.push_masked(data, key);
-            }
-            (None, PayloadInner::Shared(bytes)) => self.out.push_shared(bytes),
-            (None, PayloadInner::Borrowed(bytes)) => self.out.push_slice(bytes),
-        }
-        Ok(())
-    }
-
-    /// Answers a Ping; past `MAX_UNSENT_PONGS` waiting, replaces the last one not started.
+    /// Answers a Ping (RFC 6455 §5.5.2); a client without a mask source cannot.
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) {
-        self.out.make_room_for_pong();
-        let at = self.out.end();
-        if self
-            .write_frame(OpCode::Pong, true, 0, payload.into())
-            .is_ok()
-        {
-            self.out.pong_queued(at);
+        if let Ok(key) = self.masking_key() {
+            self.out.push_auto_pong(key, payload);
         }
+    }
+}
+
+/// The opcode that starts a message of `kind`.
+fn opcode(kind: MessageKind) -> OpCode {
+    match kind {
+        MessageKind::Text => OpCode::Text,
+        MessageKind::Binary => OpCode::Binary,
     }
 }

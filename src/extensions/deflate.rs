@@ -55,10 +55,11 @@
 //! connection ends.
 
 mod codec;
+mod per_message;
 
 use alloc::format;
 
-pub(crate) use codec::{Deflater, Inflater, OUTPUT_STEP, TAIL};
+pub(crate) use per_message::PerMessageDeflate;
 
 use super::{ParamError, named, sort_params};
 use crate::handshake::Extension;

@@ -13,8 +13,11 @@
 //! the agreed [`DeflateParams`] end up in the [`Negotiated`](crate::Negotiated) value that
 //! [`Connection::new`](crate::Connection::new) starts from.
 
+#[cfg(feature = "deflate")]
 pub mod deflate;
+pub(crate) mod seam;
 
+#[cfg(feature = "deflate")]
 pub use deflate::{DeflateConfig, DeflateError, DeflateOptions, DeflateParams};
 
 use crate::handshake::Extension;

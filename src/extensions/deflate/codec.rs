@@ -11,13 +11,13 @@ use crate::frame::apply_mask;
 
 /// The end of an empty stored block, which a sync flush ends with: the sender removes it from
 /// the end of each message and the receiver puts it back (RFC 7692 §7.2.1, §7.2.2).
-pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+pub(super) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Compressed bytes unmasked and fed to the decompressor per step.
 const INPUT_STEP: usize = 8 * 1024;
 
 /// Decompressed bytes produced per step, at most.
-pub(crate) const OUTPUT_STEP: usize = 16 * 1024;
+const OUTPUT_STEP: usize = crate::extensions::seam::DECODE_STEP;
 
 /// A compress buffer larger than this is not kept between messages.
 const KEEP_BUFFER: usize = 64 * 1024;

@@ -1,4 +1,4 @@
-//! The output queue: every byte the connection wants written, in order.
+//! The output queue: every frame the connection sends, encoded, in order.
 //!
 //! Small frames are appended to one contiguous buffer (`tail`); a large shared payload on an
 //! unmasked (server) connection is queued as its own `Bytes`, without copying, after the
@@ -9,7 +9,7 @@ use alloc::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::frame::extend_masked;
+use super::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked};
 
 /// Payloads at least this long are queued by reference (server role) instead of copied.
 pub(crate) const ZERO_COPY_MIN: usize = 4096;
@@ -28,12 +28,29 @@ const CHUNK: usize = 64 * 1024;
 /// big message does not keep the memory while idle.
 const SHRINK_ABOVE: usize = CHUNK;
 
+/// A payload to encode: borrowed (copied into the queue) or shared (a server queues a large
+/// one by reference).
+#[derive(Clone, Debug)]
+pub(crate) enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Shared(Bytes),
+}
+
+impl Body<'_> {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Body::Borrowed(b) => b,
+            Body::Shared(b) => b,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Output {
     /// Frozen pieces, written before `tail`.
     chunks: VecDeque<Bytes>,
     /// The growing end of the queue.
-    pub(crate) tail: BytesMut,
+    tail: BytesMut,
     /// The stream offset of `tail[0]` (bytes queued before it, written or not).
     tail_start: u64,
     /// Bytes queued and not yet consumed.
@@ -55,13 +72,48 @@ impl Output {
     }
 
     /// The stream offset where the next queued byte goes.
-    pub(crate) fn end(&self) -> u64 {
+    fn end(&self) -> u64 {
         self.tail_start + self.tail.len() as u64
+    }
+
+    /// Encodes one frame into the queue: its header, then its payload, masked with
+    /// `masking_key` when given (RFC 6455 §5.3).
+    #[inline]
+    pub(crate) fn push_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv: u8,
+        masking_key: Option<[u8; 4]>,
+        payload: Body<'_>,
+    ) {
+        let len = payload.as_slice().len();
+        if masking_key.is_none() && len <= MAX_CONTROL_PAYLOAD {
+            // The commonest frame a server sends: a 2-byte header and a short payload.
+            let b0 = (u8::from(fin) << 7) | ((rsv & 0b111) << 4) | opcode.as_u8();
+            self.push_short_frame([b0, len as u8], payload.as_slice());
+            return;
+        }
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            masking_key,
+            payload_len: len as u64,
+        };
+        let mut buf = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut buf);
+        self.push_slice(&buf[..n]);
+        match (masking_key, payload) {
+            (Some(key), body) => self.push_masked(body.as_slice(), key),
+            (None, Body::Shared(bytes)) => self.push_shared(bytes),
+            (None, Body::Borrowed(bytes)) => self.push_slice(bytes),
+        }
     }
 
     /// Queues a copy of `data`.
     #[inline]
-    pub(crate) fn push_slice(&mut self, data: &[u8]) {
+    fn push_slice(&mut self, data: &[u8]) {
         if self.tail.capacity() - self.tail.len() >= data.len() {
             self.tail.extend_from_slice(data);
             self.len += data.len();
@@ -72,7 +124,7 @@ impl Output {
 
     /// Queues a frame with a 2-byte header and at most 125 bytes of payload, unmasked.
     #[inline]
-    pub(crate) fn push_short_frame(&mut self, header: [u8; 2], payload: &[u8]) {
+    fn push_short_frame(&mut self, header: [u8; 2], payload: &[u8]) {
         let n = header.len() + payload.len();
         if self.tail.capacity() - self.tail.len() < n {
             self.push_slice(&header);
@@ -100,7 +152,7 @@ impl Output {
     }
 
     /// Queues `data` masked with `key` (RFC 6455 §5.3), copying and masking in one pass.
-    pub(crate) fn push_masked(&mut self, data: &[u8], key: [u8; 4]) {
+    fn push_masked(&mut self, data: &[u8], key: [u8; 4]) {
         self.push_pieces(data, Some(key));
     }
 
@@ -148,7 +200,7 @@ impl Output {
     }
 
     /// Queues `data` by reference if it is large, else copies it.
-    pub(crate) fn push_shared(&mut self, data: Bytes) {
+    fn push_shared(&mut self, data: Bytes) {
         if data.len() < ZERO_COPY_MIN {
             return self.push_slice(&data);
         }
@@ -158,12 +210,21 @@ impl Output {
         self.chunks.push_back(data);
     }
 
-    /// Before queuing an automatic Pong: if `MAX_UNSENT_PONGS` are already waiting, takes out
-    /// the last one, if none of it was written yet.
-    pub(crate) fn make_room_for_pong(&mut self) {
-        if self.pongs_queued < MAX_UNSENT_PONGS {
-            return;
+    /// Queues an automatic Pong (RFC 6455 §5.5.3). Once `MAX_UNSENT_PONGS` wait unwritten,
+    /// it replaces the last one, if none of that one was written yet: a Ping flood cannot
+    /// grow the queue.
+    pub(crate) fn push_auto_pong(&mut self, masking_key: Option<[u8; 4]>, payload: &[u8]) {
+        if self.pongs_queued >= MAX_UNSENT_PONGS {
+            self.drop_unsent_pong();
         }
+        let at = self.end();
+        self.push_frame(OpCode::Pong, true, 0, masking_key, Body::Borrowed(payload));
+        self.unsent_pong = Some((at, (self.end() - at) as usize));
+        self.pongs_queued = self.pongs_queued.saturating_add(1);
+    }
+
+    /// Takes the last automatic Pong out of the queue, if none of it was written yet.
+    fn drop_unsent_pong(&mut self) {
         if let Some((at, n)) = self.unsent_pong.take() {
             if at >= self.tail_start {
                 let start = (at - self.tail_start) as usize;
@@ -174,12 +235,6 @@ impl Output {
                 self.len -= n;
             }
         }
-    }
-
-    /// Records the automatic Pong just queued at stream offset `at`.
-    pub(crate) fn pong_queued(&mut self, at: u64) {
-        self.unsent_pong = Some((at, (self.end() - at) as usize));
-        self.pongs_queued = self.pongs_queued.saturating_add(1);
     }
 
     /// The next contiguous bytes to write.

@@ -1,0 +1,434 @@
+//! The connection's lifecycle: one state, one transition function.
+//!
+//! Every change of the connection's state goes through [`Lifecycle::step`], which looks the
+//! state and the input up in the table below and returns what the connection must do (queue a
+//! Close frame, report the outcome). Nothing else writes the state.
+//!
+//! # States
+//!
+//! | state | meaning | input parsed | data may be sent |
+//! |---|---|---|---|
+//! | `Open` | messages flow both ways | yes | yes |
+//! | `CloseSent` | our Close is queued; the peer's has not arrived | yes | no |
+//! | `PeerClosed` | the peer's Close arrived; its event waits to be taken | no | until we close |
+//! | `Failing` | the peer broke the protocol; the events before the violation wait to be taken | no | until we close |
+//! | `Ending` | the transport ended; input received before it is still parsed | buffered only | until we close |
+//! | `Closed` | the outcome was reported ([`Event::Closed`](crate::Event::Closed)) | no | no |
+//!
+//! `PeerClosed`, `Failing` and `Ending` remember whether our Close was sent (`sent`);
+//! `PeerClosed` and `Failing` remember whether the transport ended (`eof`), which `Closed`
+//! keeps too (a client closes its transport after a clean close only once the server has).
+//!
+//! # Transitions
+//!
+//! Inputs: the application's [`close`](crate::Connection::close) and
+//! [`fail`](crate::Connection::fail); the decoder's `PeerClose` (a valid Close frame) and
+//! `Violation` (a protocol error); the transport's `Eof`, with `pending` when buffered input
+//! or decoder work is left; `Drained` (after `Eof`, the last buffered input was parsed);
+//! `CloseTaken` (the application took the peer's [`Event::Close`](crate::Event::Close));
+//! `EventsTaken` (the application took every event before the violation). Outputs: "Close"
+//! queues our Close frame, "report" queues `Event::Closed` with the outcome (and the
+//! connection releases its receive buffers).
+//!
+//! | state | input | next state | output |
+//! |---|---|---|---|
+//! | `Open` | `close` | `CloseSent` | Close |
+//! | `Open`, `CloseSent` | `PeerClose` | `PeerClosed { sent, eof: false }` | — |
+//! | `Open`, `CloseSent` | `Violation` | `Failing { sent, eof: false }` | — |
+//! | `Open`, `CloseSent` | `Eof` (nothing pending) | `Closed { clean: false, eof: true }` | report 1006 |
+//! | `Open`, `CloseSent` | `Eof` (pending) | `Ending { sent }` | — |
+//! | `PeerClosed`, `Failing`, `Ending` with `sent: false` | `close` | the same with `sent: true` | Close |
+//! | `PeerClosed`, `Failing` | `Eof` | the same with `eof: true` | — |
+//! | `PeerClosed` | `CloseTaken` | `Closed { clean: true, eof }` | Close (the echo) unless `sent`; report the peer's code, clean |
+//! | `Failing` | `EventsTaken` | `Closed { clean: false, eof }` | Close with the error's code unless `sent`; report the error |
+//! | `Ending` | `PeerClose` | `PeerClosed { sent, eof: true }` | — |
+//! | `Ending` | `Violation` | `Failing { sent, eof: true }` | — |
+//! | `Ending` | `Drained` | `Closed { clean: false, eof: true }` | report 1006 |
+//! | any but `Closed` | `fail` | `Closed { clean: false, eof }` | Close unless sent; report the application's code |
+//! | `Closed` | `Eof` | `Closed { clean, eof: true }` | — |
+//! | `CloseSent` or `sent: true` | `close` | refused: [`SendError::CloseSent`] | — |
+//! | `Closed` | `close`, `fail` | refused: [`SendError::Closed`] | — |
+//!
+//! Any other pair leaves the state as it is (an input that cannot happen there, such as a
+//! second `Eof`). Who started the end follows from the state: we did if our Close went first
+//! or we failed the connection, the peer did otherwise.
+
+use crate::error::{ProtocolError, SendError};
+
+/// The connection's state. See the module docs for the table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Open,
+    CloseSent,
+    PeerClosed {
+        sent: bool,
+        eof: bool,
+    },
+    Failing {
+        error: ProtocolError,
+        sent: bool,
+        eof: bool,
+    },
+    Ending {
+        sent: bool,
+    },
+    Closed {
+        clean: bool,
+        eof: bool,
+    },
+}
+
+/// What happens to the connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// The application starts the closing handshake.
+    Close,
+    /// The application fails the connection.
+    Fail,
+    /// A valid Close frame arrived.
+    PeerClose,
+    /// The peer broke the protocol.
+    Violation(ProtocolError),
+    /// The transport ended; `pending`: input or decoder work is left to deliver.
+    Eof { pending: bool },
+    /// After the transport ended, the last buffered input was parsed.
+    Drained,
+    /// The application took the peer's Close event.
+    CloseTaken,
+    /// The application took every event before the protocol violation.
+    EventsTaken,
+}
+
+/// How the connection ended, for the outcome the connection reports.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The closing handshake completed; `local`: our Close went first.
+    Clean { local: bool },
+    /// The application failed the connection.
+    Failed,
+    /// We failed the connection because the peer broke the protocol.
+    Violation(ProtocolError),
+    /// The transport ended before the closing handshake did; `local`: we had started it.
+    Abnormal { local: bool },
+}
+
+/// What the connection does on a transition.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Output {
+    /// Queue our Close frame.
+    pub(crate) send_close: bool,
+    /// Report the outcome.
+    pub(crate) report: Option<Ending>,
+}
+
+/// The lifecycle: the state and the one function that changes it.
+#[derive(Debug)]
+pub(crate) struct Lifecycle {
+    state: State,
+}
+
+impl Lifecycle {
+    pub(crate) const fn new() -> Self {
+        Self { state: State::Open }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    /// Applies `input`: looks up the transition, lets `act` carry out its output (queue the
+    /// Close frame; `act` may refuse, and then nothing changes), then moves to the next state.
+    pub(crate) fn step(
+        &mut self,
+        input: Input,
+        act: impl FnOnce(Output) -> Result<(), SendError>,
+    ) -> Result<Output, SendError> {
+        let (next, output) = transition(self.state, input)?;
+        act(output)?;
+        self.state = next;
+        Ok(output)
+    }
+
+    /// Whether new input from the transport is parsed.
+    #[inline]
+    pub(crate) fn reading(&self) -> bool {
+        matches!(self.state, State::Open | State::CloseSent)
+    }
+
+    /// Whether input already received is parsed (also after the transport ended).
+    #[inline]
+    pub(crate) fn parsing(&self) -> bool {
+        matches!(
+            self.state,
+            State::Open | State::CloseSent | State::Ending { .. }
+        )
+    }
+
+    /// Whether our Close frame is queued (or the connection is over).
+    pub(crate) fn close_sent(&self) -> bool {
+        match self.state {
+            State::Open => false,
+            State::CloseSent | State::Closed { .. } => true,
+            State::PeerClosed { sent, .. }
+            | State::Failing { sent, .. }
+            | State::Ending { sent } => sent,
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed { .. })
+    }
+
+    /// Whether the transport's end of stream was seen.
+    pub(crate) fn eof(&self) -> bool {
+        match self.state {
+            State::Open | State::CloseSent => false,
+            State::Ending { .. } => true,
+            State::PeerClosed { eof, .. }
+            | State::Failing { eof, .. }
+            | State::Closed { eof, .. } => eof,
+        }
+    }
+
+    /// The protocol violation waiting for the events before it to be taken.
+    pub(crate) fn failing(&self) -> Option<ProtocolError> {
+        match self.state {
+            State::Failing { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Data frames may be sent: our Close is not sent and the connection is not closed.
+    pub(crate) fn check_data(&self) -> Result<(), SendError> {
+        match self.state {
+            State::Closed { .. } => Err(SendError::Closed),
+            _ if self.close_sent() => Err(SendError::CloseSent),
+            _ => Ok(()),
+        }
+    }
+
+    /// Control frames (Ping, Pong) may be sent: the connection is not closed.
+    pub(crate) fn check_control(&self) -> Result<(), SendError> {
+        match self.state {
+            State::Closed { .. } => Err(SendError::Closed),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The transition table (see the module docs): the next state and the output, or why the
+/// application's request is refused.
+pub(crate) fn transition(state: State, input: Input) -> Result<(State, Output), SendError> {
+    use Input as I;
+    use State as S;
+    let none = Output::default();
+    let close = Output {
+        send_close: true,
+        report: None,
+    };
+    let report = |send_close: bool, ending: Ending| Output {
+        send_close,
+        report: Some(ending),
+    };
+    Ok(match (state, input) {
+        (S::Closed { .. }, I::Close | I::Fail) => return Err(SendError::Closed),
+        (S::CloseSent, I::Close)
+        | (
+            S::PeerClosed { sent: true, .. }
+            | S::Failing { sent: true, .. }
+            | S::Ending { sent: true },
+            I::Close,
+        ) => return Err(SendError::CloseSent),
+        (S::Open, I::Close) => (S::CloseSent, close),
+        (S::PeerClosed { eof, .. }, I::Close) => (S::PeerClosed { sent: true, eof }, close),
+        (S::Failing { error, eof, .. }, I::Close) => (
+            S::Failing {
+                error,
+                sent: true,
+                eof,
+            },
+            close,
+        ),
+        (S::Ending { .. }, I::Close) => (S::Ending { sent: true }, close),
+
+        (state, I::Fail) => {
+            let sent = Lifecycle { state }.close_sent();
+            let eof = Lifecycle { state }.eof();
+            (
+                S::Closed { clean: false, eof },
+                report(!sent, Ending::Failed),
+            )
+        }
+
+        (S::Open, I::PeerClose) => (
+            S::PeerClosed {
+                sent: false,
+                eof: false,
+            },
+            none,
+        ),
+        (S::CloseSent, I::PeerClose) => (
+            S::PeerClosed {
+                sent: true,
+                eof: false,
+            },
+            none,
+        ),
+        (S::Ending { sent }, I::PeerClose) => (S::PeerClosed { sent, eof: true }, none),
+
+        (S::Open, I::Violation(error)) => (
+            S::Failing {
+                error,
+                sent: false,
+                eof: false,
+            },
+            none,
+        ),
+        (S::CloseSent, I::Violation(error)) => (
+            S::Failing {
+                error,
+                sent: true,
+                eof: false,
+            },
+            none,
+        ),
+        (S::Ending { sent }, I::Violation(error)) => (
+            S::Failing {
+                error,
+                sent,
+                eof: true,
+            },
+            none,
+        ),
+
+        (S::Open, I::Eof { pending: false }) => (
+            S::Closed {
+                clean: false,
+                eof: true,
+            },
+            report(false, Ending::Abnormal { local: false }),
+        ),
+        (S::CloseSent, I::Eof { pending: false }) => (
+            S::Closed {
+                clean: false,
+                eof: true,
+            },
+            report(false, Ending::Abnormal { local: true }),
+        ),
+        (S::Open, I::Eof { pending: true }) => (S::Ending { sent: false }, none),
+        (S::CloseSent, I::Eof { pending: true }) => (S::Ending { sent: true }, none),
+        (S::PeerClosed { sent, .. }, I::Eof { .. }) => (S::PeerClosed { sent, eof: true }, none),
+        (S::Failing { error, sent, .. }, I::Eof { .. }) => (
+            S::Failing {
+                error,
+                sent,
+                eof: true,
+            },
+            none,
+        ),
+        (S::Closed { clean, .. }, I::Eof { .. }) => (S::Closed { clean, eof: true }, none),
+
+        (S::Ending { sent }, I::Drained) => (
+            S::Closed {
+                clean: false,
+                eof: true,
+            },
+            report(false, Ending::Abnormal { local: sent }),
+        ),
+        (S::PeerClosed { sent, eof }, I::CloseTaken) => (
+            S::Closed { clean: true, eof },
+            report(!sent, Ending::Clean { local: sent }),
+        ),
+        (S::Failing { error, sent, eof }, I::EventsTaken) => (
+            S::Closed { clean: false, eof },
+            report(!sent, Ending::Violation(error)),
+        ),
+
+        (state, _) => (state, none),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const E: ProtocolError = ProtocolError::InvalidUtf8;
+
+    /// One line per row of the module docs' table (and the refusals), so the docs and the
+    /// function cannot drift apart.
+    #[test]
+    fn the_table() {
+        use Input as I;
+        use State as S;
+        let ok = |s, o: Output| Ok((s, o));
+        let none = Output::default();
+        let close = Output {
+            send_close: true,
+            report: None,
+        };
+        let rep = |send_close, e| Output {
+            send_close,
+            report: Some(e),
+        };
+        let closed = |clean, eof| S::Closed { clean, eof };
+        #[rustfmt::skip]
+        let rows: &[(State, Input, Result<(State, Output), SendError>)] = &[
+            (S::Open, I::Close, ok(S::CloseSent, close)),
+            (S::Open, I::PeerClose, ok(S::PeerClosed { sent: false, eof: false }, none)),
+            (S::CloseSent, I::PeerClose, ok(S::PeerClosed { sent: true, eof: false }, none)),
+            (S::Open, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: false }, none)),
+            (S::CloseSent, I::Violation(E), ok(S::Failing { error: E, sent: true, eof: false }, none)),
+            (S::Open, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
+            (S::CloseSent, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: true }))),
+            (S::Open, I::Eof { pending: true }, ok(S::Ending { sent: false }, none)),
+            (S::CloseSent, I::Eof { pending: true }, ok(S::Ending { sent: true }, none)),
+            (S::PeerClosed { sent: false, eof: true }, I::Close, ok(S::PeerClosed { sent: true, eof: true }, close)),
+            (S::Failing { error: E, sent: false, eof: false }, I::Close, ok(S::Failing { error: E, sent: true, eof: false }, close)),
+            (S::Ending { sent: false }, I::Close, ok(S::Ending { sent: true }, close)),
+            (S::PeerClosed { sent: true, eof: false }, I::Eof { pending: false }, ok(S::PeerClosed { sent: true, eof: true }, none)),
+            (S::Failing { error: E, sent: false, eof: false }, I::Eof { pending: true }, ok(S::Failing { error: E, sent: false, eof: true }, none)),
+            (S::PeerClosed { sent: false, eof: false }, I::CloseTaken, ok(closed(true, false), rep(true, Ending::Clean { local: false }))),
+            (S::PeerClosed { sent: true, eof: true }, I::CloseTaken, ok(closed(true, true), rep(false, Ending::Clean { local: true }))),
+            (S::Failing { error: E, sent: false, eof: true }, I::EventsTaken, ok(closed(false, true), rep(true, Ending::Violation(E)))),
+            (S::Failing { error: E, sent: true, eof: false }, I::EventsTaken, ok(closed(false, false), rep(false, Ending::Violation(E)))),
+            (S::Ending { sent: true }, I::PeerClose, ok(S::PeerClosed { sent: true, eof: true }, none)),
+            (S::Ending { sent: false }, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: true }, none)),
+            (S::Ending { sent: false }, I::Drained, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
+            (S::Open, I::Fail, ok(closed(false, false), rep(true, Ending::Failed))),
+            (S::CloseSent, I::Fail, ok(closed(false, false), rep(false, Ending::Failed))),
+            (S::PeerClosed { sent: false, eof: true }, I::Fail, ok(closed(false, true), rep(true, Ending::Failed))),
+            (S::Ending { sent: true }, I::Fail, ok(closed(false, true), rep(false, Ending::Failed))),
+            (closed(true, false), I::Eof { pending: false }, ok(closed(true, true), none)),
+            (S::CloseSent, I::Close, Err(SendError::CloseSent)),
+            (S::PeerClosed { sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
+            (S::Failing { error: E, sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
+            (S::Ending { sent: true }, I::Close, Err(SendError::CloseSent)),
+            (closed(false, true), I::Close, Err(SendError::Closed)),
+            (closed(true, true), I::Fail, Err(SendError::Closed)),
+            // Inputs that cannot happen in a state change nothing.
+            (S::Open, I::CloseTaken, ok(S::Open, none)),
+            (S::Open, I::Drained, ok(S::Open, none)),
+            (S::PeerClosed { sent: false, eof: false }, I::Violation(E), ok(S::PeerClosed { sent: false, eof: false }, none)),
+            (closed(false, true), I::PeerClose, ok(closed(false, true), none)),
+        ];
+        for (state, input, expected) in rows {
+            assert_eq!(
+                transition(*state, *input),
+                *expected,
+                "{state:?} × {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_action_changes_nothing() {
+        let mut life = Lifecycle::new();
+        assert_eq!(
+            life.step(Input::Close, |_| Err(SendError::NoMaskSource)),
+            Err(SendError::NoMaskSource)
+        );
+        assert_eq!(life.state(), State::Open);
+        assert!(life.step(Input::Close, |_| Ok(())).is_ok());
+        assert_eq!(life.state(), State::CloseSent);
+    }
+}

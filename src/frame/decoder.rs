@@ -1,0 +1,393 @@
+//! The frame decoder: bytes in, frame headers and unmasked payloads out, into reusable
+//! buffers.
+//!
+//! It knows the wire format and nothing of the policy. The connection reads each header with
+//! [`Decoder::read_header`], judges it, and tells the decoder where the payload goes with
+//! [`Decoder::start`]: into the message buffer (data), beside it (a control frame inside a
+//! fragmented message), or nowhere (an extension transforms it, and the decoder only counts
+//! and unmasks it). The decoder also holds the message being assembled and hands it out as
+//! [`Bytes`] that share its buffers.
+
+use alloc::vec::Vec;
+
+use bytes::{Bytes, BytesMut};
+
+use super::{
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, apply_mask, extend_masked,
+};
+use crate::error::ProtocolError;
+
+/// Space reserved for a data frame's declared length, at most: past this a peer must send
+/// bytes, not just claim a length, to make the buffer grow.
+const EAGER_RESERVE: usize = 1 << 20;
+
+/// The first receive buffer ("arena") allocated. Messages are split off an arena as `Bytes`,
+/// and an arena is reused once the application has dropped every message in it. Two arenas
+/// alternate; when the older one is still held by the application as the newer one fills, the
+/// next arena is twice as large (up to `MAX_ARENA`), so the pair soon spans what the
+/// application keeps in flight and the steady state allocates nothing.
+const MIN_ARENA: usize = 4 * 1024;
+const MAX_ARENA: usize = 128 * 1024;
+
+/// A message decoded by an extension that grows past this leaves the arena for a buffer of
+/// its own, grown to exactly what it needs up to the message limit, so (for example) an
+/// inflate bomb cannot make a buffer overshoot the limit the way doubling growth would.
+const SPILL_AT: usize = 64 * 1024;
+
+/// Where a frame's payload goes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// Appended to the message buffer: data frames, and control frames outside a fragmented
+    /// message (the buffer is empty then).
+    Message,
+    /// Into a buffer of its own: a control frame that arrives inside a fragmented message.
+    Control,
+    /// Handed back undecoded ([`Decoder::raw`]): an extension decodes it.
+    Raw,
+}
+
+/// The frame whose payload is arriving.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Frame {
+    pub(crate) opcode: OpCode,
+    pub(crate) fin: bool,
+    /// Payload bytes still to come.
+    pub(crate) remaining: u64,
+    masking_key: Option<[u8; 4]>,
+    /// The masking-key offset of the next payload byte.
+    phase: usize,
+    sink: Sink,
+}
+
+/// A whole short frame found by [`Decoder::short_frame`].
+pub(crate) struct ShortFrame {
+    /// The frame's first byte: FIN, RSV and opcode.
+    pub(crate) b0: u8,
+    /// The unmasked payload.
+    pub(crate) payload: Bytes,
+}
+
+/// The receive side of the wire format. Holds no heap memory until data arrives.
+pub(crate) struct Decoder {
+    /// A header split across reads.
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    frame: Option<Frame>,
+    /// The message being assembled; whole messages are split off it as `Bytes`.
+    data: BytesMut,
+    /// The previous arena, reused once every message split off it has been dropped.
+    spare: BytesMut,
+    /// The sizes the two arenas were allocated with.
+    data_size: usize,
+    spare_size: usize,
+    /// A control frame's payload when it arrives inside a fragmented message.
+    control: BytesMut,
+    /// A large message decoded by an extension, out of the arena (see `SPILL_AT`).
+    spill: Vec<u8>,
+}
+
+impl Decoder {
+    pub(crate) fn new() -> Self {
+        Self {
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            frame: None,
+            data: BytesMut::new(),
+            spare: BytesMut::new(),
+            data_size: 0,
+            spare_size: 0,
+            control: BytesMut::new(),
+            spill: Vec::new(),
+        }
+    }
+
+    /// The frame whose payload is arriving, if a header has been read and its payload not
+    /// yet finished.
+    #[inline]
+    pub(crate) fn frame(&self) -> Option<&Frame> {
+        self.frame.as_ref()
+    }
+
+    /// Whether the next byte starts a frame: no header or payload is half read.
+    #[inline]
+    pub(crate) fn at_frame_start(&self) -> bool {
+        self.frame.is_none() && self.header_len == 0
+    }
+
+    /// Bytes of the message in progress held in the message buffer.
+    #[inline]
+    pub(crate) fn buffered(&self) -> usize {
+        self.data.len() + self.spill.len()
+    }
+
+    /// A whole frame at the start of `input` with at most 125 bytes of payload, a 7-bit
+    /// length, no RSV bits, FIN set, masked exactly when `masked` says, whose opcode is Ping
+    /// or Pong, or Text or Binary with at most `data_max` bytes when `data_max` is `Some`,
+    /// while no message is being assembled. Returns it with the bytes it took, or `None`:
+    /// then [`read_header`](Self::read_header) takes the frame, whatever it is.
+    #[inline]
+    pub(crate) fn short_frame(
+        &mut self,
+        input: &[u8],
+        masked: bool,
+        data_max: Option<usize>,
+    ) -> Option<(ShortFrame, usize)> {
+        let (&[b0, b1], rest) = input.split_first_chunk::<2>()?;
+        let len = usize::from(b1 & 0x7f);
+        // FIN set and no RSV bits; the 7-bit length of a short frame; the masking asked for.
+        if b0 & 0xf0 != 0x80 || len > MAX_CONTROL_PAYLOAD || (b1 & 0x80 != 0) != masked {
+            return None;
+        }
+        let (key, rest) = match masked {
+            true => {
+                let (key, rest) = rest.split_first_chunk::<4>()?;
+                (Some(*key), rest)
+            }
+            false => (None, rest),
+        };
+        let payload = rest.get(..len)?;
+        let opcode = b0 & 0x0f;
+        let eligible = match opcode {
+            0x1 | 0x2 => data_max.is_some_and(|max| len <= max),
+            0x9 | 0xa => true,
+            _ => false,
+        };
+        if !eligible || !self.data.is_empty() {
+            return None;
+        }
+        self.reserve_data(len);
+        self.data.extend_from_slice(payload);
+        if let Some(key) = key {
+            // The buffer held nothing before: unmask all of it. For payloads this short,
+            // copying then unmasking beats the one-pass copy-and-unmask.
+            apply_mask(&mut self.data, key, 0);
+        }
+        let payload = self.data.split().freeze();
+        let used = 2 + 4 * usize::from(masked) + len;
+        Some((ShortFrame { b0, payload }, used))
+    }
+
+    /// Reads a header from the bytes kept from earlier reads and `input`. `Ok(None)`: all of
+    /// `input` was kept and more is needed. A header that breaks the wire format (reserved
+    /// opcode, 64-bit length with the top bit set, a length not in its shortest form unless
+    /// `allow_non_minimal`) is an error.
+    pub(crate) fn read_header(
+        &mut self,
+        input: &[u8],
+        allow_non_minimal: bool,
+    ) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+        if self.header_len == 0 {
+            // The whole header is usually in this read.
+            return match FrameHeader::decode_with(input, allow_non_minimal)? {
+                Status::Complete(done) => Ok(Some(done)),
+                Status::Partial => {
+                    self.header[..input.len()].copy_from_slice(input);
+                    self.header_len = input.len();
+                    Ok(None)
+                }
+            };
+        }
+        let have = self.header_len;
+        let add = input.len().min(MAX_HEADER_LEN - have);
+        self.header[have..have + add].copy_from_slice(&input[..add]);
+        match FrameHeader::decode_with(&self.header[..have + add], allow_non_minimal)? {
+            Status::Complete((header, used)) => {
+                self.header_len = 0;
+                Ok(Some((header, used - have)))
+            }
+            Status::Partial => {
+                self.header_len = have + add;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Starts the payload of the frame `header` describes, into `sink`. A control frame goes
+    /// to the message buffer when it is empty and beside it otherwise; the caller asks for
+    /// [`Sink::Raw`] or [`Sink::Message`] for data frames.
+    pub(crate) fn start(&mut self, header: &FrameHeader, sink: Sink) {
+        let len = header.payload_len;
+        let sink = match sink {
+            Sink::Message | Sink::Control if header.opcode.is_control() => {
+                if self.data.is_empty() {
+                    self.reserve_data(len as usize);
+                    Sink::Message
+                } else {
+                    self.reserve_control();
+                    Sink::Control
+                }
+            }
+            Sink::Message | Sink::Control => {
+                self.reserve_data(
+                    usize::try_from(len)
+                        .unwrap_or(usize::MAX)
+                        .min(EAGER_RESERVE),
+                );
+                Sink::Message
+            }
+            Sink::Raw => Sink::Raw,
+        };
+        self.frame = Some(Frame {
+            opcode: header.opcode,
+            fin: header.fin,
+            remaining: len,
+            masking_key: header.masking_key,
+            phase: 0,
+            sink,
+        });
+    }
+
+    /// Copies and unmasks the next payload bytes from the start of `input` (at most what the
+    /// frame has left) into the frame's buffer. Returns how many bytes were used and the
+    /// unmasked bytes just added.
+    #[inline]
+    pub(crate) fn payload(&mut self, input: &[u8]) -> (usize, &[u8]) {
+        let Some(frame) = &mut self.frame else {
+            return (0, &[]);
+        };
+        let take = input
+            .len()
+            .min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+        let bytes = &input[..take];
+        frame.remaining -= take as u64;
+        let buf = match frame.sink {
+            Sink::Control => &mut self.control,
+            Sink::Message | Sink::Raw => &mut self.data,
+        };
+        let start = buf.len();
+        match frame.masking_key {
+            Some(key) => frame.phase = extend_masked(buf, bytes, key, frame.phase),
+            None => buf.extend_from_slice(bytes),
+        }
+        (take, &buf[start..])
+    }
+
+    /// The payload bytes at the start of `input` that belong to the current frame, still
+    /// masked, with the masking key and its offset: for an extension that decodes the payload
+    /// itself. Mark what it used with [`advance_raw`](Self::advance_raw).
+    #[inline]
+    pub(crate) fn raw<'a>(&self, input: &'a [u8]) -> (&'a [u8], Option<([u8; 4], usize)>) {
+        match &self.frame {
+            Some(frame) => {
+                let take = input
+                    .len()
+                    .min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+                (
+                    &input[..take],
+                    frame.masking_key.map(|key| (key, frame.phase)),
+                )
+            }
+            None => (&[], None),
+        }
+    }
+
+    /// Marks `n` raw payload bytes as used.
+    #[inline]
+    pub(crate) fn advance_raw(&mut self, n: usize) {
+        if let Some(frame) = &mut self.frame {
+            frame.remaining -= n as u64;
+            frame.phase = (frame.phase + n) & 3;
+        }
+    }
+
+    /// The current frame's payload is complete (or handled): forget the frame and return it.
+    #[inline]
+    pub(crate) fn finish_frame(&mut self) -> Option<Frame> {
+        self.frame.take()
+    }
+
+    /// Appends bytes an extension decoded to the message: in the arena while it is small or
+    /// when `chunked` (its pieces leave the arena as they fill), else in the spill buffer,
+    /// grown exactly and never past `limit` (the caller has checked the message against it).
+    pub(crate) fn push_decoded(&mut self, bytes: &[u8], limit: usize, chunked: bool) {
+        let len = self.data.len() + self.spill.len();
+        if self.spill.is_empty() && (chunked || len + bytes.len() <= SPILL_AT) {
+            self.reserve_data(bytes.len());
+            self.data.extend_from_slice(bytes);
+            return;
+        }
+        if self.spill.len() + bytes.len() > self.spill.capacity() {
+            let want = (2 * len)
+                .max(len + bytes.len())
+                .min(limit.max(len + bytes.len()));
+            self.spill.reserve_exact(want - self.spill.len());
+        }
+        if self.spill.is_empty() {
+            // The message leaves the arena (which stays, empty, for the next one).
+            self.spill.extend_from_slice(&self.data);
+            self.data.clear();
+        }
+        self.spill.extend_from_slice(bytes);
+    }
+
+    /// The whole message just completed: split off the arena, or the spill buffer.
+    pub(crate) fn take_message(&mut self) -> Bytes {
+        if !self.spill.is_empty() {
+            return core::mem::take(&mut self.spill).into();
+        }
+        self.data.split().freeze()
+    }
+
+    /// The first `n` bytes of the message buffer (a piece of a message delivered as it
+    /// arrives).
+    pub(crate) fn take_piece(&mut self, n: usize) -> Bytes {
+        self.data.split_to(n).freeze()
+    }
+
+    /// The complete payload of the control frame `frame`.
+    pub(crate) fn take_control(&mut self, frame: &Frame) -> Bytes {
+        match frame.sink {
+            Sink::Control => self.control.split(),
+            Sink::Message | Sink::Raw => self.data.split(),
+        }
+        .freeze()
+    }
+
+    /// Makes room for `want` more bytes of data. At the start of a message, reuse an arena
+    /// nobody else holds (the current one or the spare), else start a new one; the old arena
+    /// becomes the spare, reclaimed when the application drops its messages. In the steady
+    /// state this allocates nothing.
+    #[inline]
+    fn reserve_data(&mut self, want: usize) {
+        if self.data.capacity() - self.data.len() < want {
+            self.make_room(want);
+        }
+    }
+
+    fn make_room(&mut self, want: usize) {
+        if !self.data.is_empty() {
+            // A fragmented message continues: grow it.
+            self.data.reserve(want);
+            return;
+        }
+        if self.data.try_reclaim(want) {
+            return;
+        }
+        let spare_free = self.spare.try_reclaim(want);
+        if spare_free && self.spare_size >= self.data_size {
+            core::mem::swap(&mut self.data, &mut self.spare);
+            core::mem::swap(&mut self.data_size, &mut self.spare_size);
+            return;
+        }
+        // A new arena: as large as the current one, or twice as large if the spare is still
+        // held by the application (the arenas are too small for what it keeps in flight).
+        let size = if spare_free || self.spare_size == 0 {
+            self.data_size.max(MIN_ARENA)
+        } else {
+            (self.data_size * 2).clamp(MIN_ARENA, MAX_ARENA)
+        }
+        .max(want);
+        self.spare = core::mem::replace(&mut self.data, BytesMut::with_capacity(size));
+        self.spare_size = self.data_size;
+        self.data_size = size;
+    }
+
+    /// Makes room for a control payload outside the message buffer.
+    fn reserve_control(&mut self) {
+        if self.control.capacity() - self.control.len() < MAX_CONTROL_PAYLOAD
+            && !self.control.try_reclaim(MAX_CONTROL_PAYLOAD)
+        {
+            self.control = BytesMut::with_capacity(8 * MAX_CONTROL_PAYLOAD);
+        }
+    }
+}
