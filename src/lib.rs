@@ -237,6 +237,8 @@ pub mod utf8;
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
+#[doc(hidden)]
+pub use connection::LifecycleState;
 pub use connection::{
     CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
 };
