@@ -114,6 +114,85 @@
 //! end. There are no leftover bytes. Mind flow control: release receive capacity after each
 //! `receive`, and send no more than the capacity h2 assigned.
 //!
+//! # Architecture
+//!
+//! A map for readers of the source. Modules are layered, and each imports only from the
+//! layers below it:
+//!
+//! | layer | module | what it does | knows nothing of |
+//! |---|---|---|---|
+//! | opening handshake | [`handshake`] | the HTTP/1.1 upgrade and the RFC 8441 extended CONNECT, both roles; produces [`Negotiated`] | frames |
+//! | agreement | `negotiated` | the chosen subprotocol and extensions, as typed values | HTTP, frames |
+//! | connection | `connection` | the public [`Connection`]: the lifecycle, the receive policy (the table below), the send checks, events | HTTP |
+//! | extensions | [`extensions`] | the seam extensions plug into, and permessage-deflate behind it | sockets, HTTP, the connection |
+//! | codec | [`frame`] | header codec, masking, the decoder (bytes to frames in reusable buffers) and the output queue (frames to bytes) | policy |
+//! | leaves | [`close`], [`error`], [`utf8`], `text`, `config`, [`mask_source`] | values and checks | everything above |
+//!
+//! **Receiving**: [`Connection::receive`] hands bytes to the decoder, which splits them into
+//! frame headers and unmasked payloads and knows no rules. The connection judges each header
+//! against the policy table, checks payloads as they arrive (UTF-8, limits), routes a
+//! compressed message through its extension, turns whole frames into [`Event`]s, and
+//! reports a violation to the lifecycle from one place. **Sending**: the `send_*` methods
+//! check the request against the lifecycle and RFC 6455, pass data through the extension, and
+//! the output queue encodes and masks the frame.
+//!
+//! **The extension seam.** An agreed extension is one implementation of an internal
+//! interface with hooks for: the RSV bits it claims, an inbound payload as it arrives (it
+//! decodes it in bounded steps), the end of an inbound message, and an outbound message (it
+//! encodes each frame's payload). permessage-deflate is that implementation today; the
+//! connection knows no extension by name, and a second extension would be a new module
+//! behind the same hooks, registered where the connection builds its extensions from
+//! [`Negotiated`].
+//!
+//! ## The lifecycle
+//!
+//! The connection's state is one value, changed by one transition function and nothing
+//! else. Its states:
+//!
+//! | state | meaning | input parsed | data may be sent |
+//! |---|---|---|---|
+//! | `Open` | messages flow both ways | yes | yes |
+//! | `CloseSent` | our Close is queued; the peer's has not arrived | yes | no |
+//! | `PeerClosed` | the peer's Close arrived; its event waits to be taken | no | until we close |
+//! | `Failing` | the peer broke the protocol; the events before the violation wait to be taken | no | until we close |
+//! | `Ending` | the transport ended; input received before it is still parsed | buffered only | until we close |
+//! | `Closed` | the outcome was reported ([`Event::Closed`]) | no | no |
+//!
+//! Inputs: the application's [`close`](crate::Connection::close) and
+//! [`fail`](crate::Connection::fail); the decoder's `PeerClose` (a valid Close frame) and
+//! `Violation` (a protocol error); the transport's `Eof`, with `pending` when buffered input
+//! or decoder work is left; `Drained` (after `Eof`, the last buffered input was parsed);
+//! `CloseTaken` (the application took the peer's [`Event::Close`]);
+//! `EventsTaken` (the application took every event before the violation). Outputs: "Close"
+//! queues our Close frame, "report" queues `Event::Closed` with the outcome (and the
+//! connection releases its receive buffers).
+//!
+//! | state | input | next state | output |
+//! |---|---|---|---|
+//! | `Open` | `close` | `CloseSent` | Close |
+//! | `Open`, `CloseSent` | `PeerClose` | `PeerClosed { sent, eof: false }` | — |
+//! | `Open`, `CloseSent` | `Violation` | `Failing { sent, eof: false }` | — |
+//! | `Open`, `CloseSent` | `Eof` (nothing pending) | `Closed { clean: false, eof: true }` | report 1006 |
+//! | `Open`, `CloseSent` | `Eof` (pending) | `Ending { sent }` | — |
+//! | `PeerClosed`, `Failing`, `Ending` with `sent: false` | `close` | the same with `sent: true` | Close |
+//! | `PeerClosed`, `Failing` | `Eof` | the same with `eof: true` | — |
+//! | `PeerClosed` | `CloseTaken` | `Closed { clean: true, eof }` | Close (the echo) unless `sent`; report the peer's code, clean |
+//! | `Failing` | `EventsTaken` | `Closed { clean: false, eof }` | Close with the error's code unless `sent`; report the error |
+//! | `Ending` | `PeerClose` | `PeerClosed { sent, eof: true }` | — |
+//! | `Ending` | `Violation` | `Failing { sent, eof: true }` | — |
+//! | `Ending` | `Drained` | `Closed { clean: false, eof: true }` | report 1006 |
+//! | any but `Closed` | `fail` | `Closed { clean: false, eof }` | Close unless sent; report the application's code |
+//! | `Closed` | `Eof` | `Closed { clean, eof: true }` | — |
+//! | `CloseSent` or `sent: true` | `close` | refused: [`SendError::CloseSent`] | — |
+//! | `Closed` | `close`, `fail` | refused: [`SendError::Closed`] | — |
+//!
+//! Any other pair leaves the state as it is (an input that cannot happen there, such as a
+//! second `Eof`). Who started the end follows from the state: we did if our Close went first
+//! or we failed the connection, the peer did otherwise.
+//!
+//! `PeerClosed`, `Failing` and `Ending` remember whether our Close was sent (`sent`);
+//! `PeerClosed`, `Failing` and `Closed` remember whether the transport ended (`eof`).
+//!
 //! # Events
 //!
 //! Events are owned and zero-copy: payloads are [`Bytes`] sharing the receive buffer, and

@@ -4,58 +4,13 @@
 //! state and the input up in the table below and returns what the connection must do (queue a
 //! Close frame, report the outcome). Nothing else writes the state.
 //!
-//! # States
-//!
-//! | state | meaning | input parsed | data may be sent |
-//! |---|---|---|---|
-//! | `Open` | messages flow both ways | yes | yes |
-//! | `CloseSent` | our Close is queued; the peer's has not arrived | yes | no |
-//! | `PeerClosed` | the peer's Close arrived; its event waits to be taken | no | until we close |
-//! | `Failing` | the peer broke the protocol; the events before the violation wait to be taken | no | until we close |
-//! | `Ending` | the transport ended; input received before it is still parsed | buffered only | until we close |
-//! | `Closed` | the outcome was reported ([`Event::Closed`](crate::Event::Closed)) | no | no |
-//!
-//! `PeerClosed`, `Failing` and `Ending` remember whether our Close was sent (`sent`);
-//! `PeerClosed` and `Failing` remember whether the transport ended (`eof`), which `Closed`
-//! keeps too (a client closes its transport after a clean close only once the server has).
-//!
-//! # Transitions
-//!
-//! Inputs: the application's [`close`](crate::Connection::close) and
-//! [`fail`](crate::Connection::fail); the decoder's `PeerClose` (a valid Close frame) and
-//! `Violation` (a protocol error); the transport's `Eof`, with `pending` when buffered input
-//! or decoder work is left; `Drained` (after `Eof`, the last buffered input was parsed);
-//! `CloseTaken` (the application took the peer's [`Event::Close`](crate::Event::Close));
-//! `EventsTaken` (the application took every event before the violation). Outputs: "Close"
-//! queues our Close frame, "report" queues `Event::Closed` with the outcome (and the
-//! connection releases its receive buffers).
-//!
-//! | state | input | next state | output |
-//! |---|---|---|---|
-//! | `Open` | `close` | `CloseSent` | Close |
-//! | `Open`, `CloseSent` | `PeerClose` | `PeerClosed { sent, eof: false }` | — |
-//! | `Open`, `CloseSent` | `Violation` | `Failing { sent, eof: false }` | — |
-//! | `Open`, `CloseSent` | `Eof` (nothing pending) | `Closed { clean: false, eof: true }` | report 1006 |
-//! | `Open`, `CloseSent` | `Eof` (pending) | `Ending { sent }` | — |
-//! | `PeerClosed`, `Failing`, `Ending` with `sent: false` | `close` | the same with `sent: true` | Close |
-//! | `PeerClosed`, `Failing` | `Eof` | the same with `eof: true` | — |
-//! | `PeerClosed` | `CloseTaken` | `Closed { clean: true, eof }` | Close (the echo) unless `sent`; report the peer's code, clean |
-//! | `Failing` | `EventsTaken` | `Closed { clean: false, eof }` | Close with the error's code unless `sent`; report the error |
-//! | `Ending` | `PeerClose` | `PeerClosed { sent, eof: true }` | — |
-//! | `Ending` | `Violation` | `Failing { sent, eof: true }` | — |
-//! | `Ending` | `Drained` | `Closed { clean: false, eof: true }` | report 1006 |
-//! | any but `Closed` | `fail` | `Closed { clean: false, eof }` | Close unless sent; report the application's code |
-//! | `Closed` | `Eof` | `Closed { clean, eof: true }` | — |
-//! | `CloseSent` or `sent: true` | `close` | refused: [`SendError::CloseSent`] | — |
-//! | `Closed` | `close`, `fail` | refused: [`SendError::Closed`] | — |
-//!
-//! Any other pair leaves the state as it is (an input that cannot happen there, such as a
-//! second `Eof`). Who started the end follows from the state: we did if our Close went first
-//! or we failed the connection, the peer did otherwise.
+//! The states and the transition table are in the crate docs ("Architecture: the
+//! lifecycle"), where users read them; `tests::the_table` below checks the function against
+//! every row, and `tests/prop_lifecycle.rs` checks the running connection against the table.
 
 use crate::error::{ProtocolError, SendError};
 
-/// The connection's state. See the module docs for the table.
+/// The connection's state. See the crate docs for the table.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum State {
     Open,
@@ -216,7 +171,7 @@ impl Lifecycle {
     }
 }
 
-/// The transition table (see the module docs): the next state and the output, or why the
+/// The transition table (see the crate docs): the next state and the output, or why the
 /// application's request is refused.
 pub(crate) fn transition(state: State, input: Input) -> Result<(State, Output), SendError> {
     use Input as I;
@@ -354,7 +309,7 @@ mod tests {
 
     const E: ProtocolError = ProtocolError::InvalidUtf8;
 
-    /// One line per row of the module docs' table (and the refusals), so the docs and the
+    /// One line per row of the crate docs' table (and the refusals), so the docs and the
     /// function cannot drift apart.
     #[test]
     fn the_table() {
