@@ -208,7 +208,7 @@
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
 //! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and RFC 8441 extended CONNECT |
-//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
+//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions::deflate` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
@@ -224,7 +224,6 @@ pub mod close;
 mod config;
 mod connection;
 pub mod error;
-#[cfg(feature = "deflate")]
 pub mod extensions;
 pub mod frame;
 pub mod handshake;

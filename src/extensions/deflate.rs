@@ -60,12 +60,11 @@ use alloc::format;
 
 pub(crate) use codec::{Deflater, Inflater, OUTPUT_STEP, TAIL};
 
-use super::{ParamError, named, sort_params};
-use crate::handshake::Extension;
+use super::params::{Extension, PERMESSAGE_DEFLATE, ParamError, named, sort_params};
 use core::fmt;
 
 /// The extension name, `permessage-deflate` (RFC 7692 §7).
-pub const EXTENSION_NAME: &str = "permessage-deflate";
+pub const EXTENSION_NAME: &str = PERMESSAGE_DEFLATE;
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";

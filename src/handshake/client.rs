@@ -7,14 +7,12 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::error::{BuildError, ClientError};
-use super::grammar::{
-    Extension, contains_token, is_token, join_extensions, list_elements, parse_extension_values,
-    trim_ows,
-};
+use super::grammar::{contains_token, list_elements, trim_ows};
 use super::head::{HeadReader, Push};
 use super::response::{Response, check_header, check_value, write_header};
 use super::url::Url;
 use super::{HandshakeLimits, Header, Status, accept_key, key_for_nonce, values};
+use crate::extensions::params::{Extension, is_token, join_extensions, parse_extension_values};
 use crate::mask_source::MaskSource;
 use crate::negotiated::Negotiated;
 
@@ -433,7 +431,7 @@ impl ClientHandshake {
     ) -> Result<Option<crate::extensions::DeflateParams>, ClientError> {
         use crate::extensions::deflate::EXTENSION_NAME;
         use crate::extensions::{DeflateError, DeflateParams};
-        let mut responses = crate::extensions::named(extensions, EXTENSION_NAME);
+        let mut responses = crate::extensions::params::named(extensions, EXTENSION_NAME);
         match (responses.next(), responses.next()) {
             (None, _) => Ok(None),
             (Some(_), Some(_)) => Err(ClientError::Deflate(DeflateError::DuplicateExtension)),

@@ -94,9 +94,9 @@ mod response;
 mod server;
 mod url;
 
+pub use crate::extensions::{Extension, ExtensionSyntaxError};
 pub use client::{ClientHandshake, ClientOptions, Established};
 pub use error::{BuildError, ClientError, RequestError};
-pub use grammar::{Extension, ExtensionSyntaxError};
 pub use origin::OriginPolicy;
 pub use response::Response;
 pub use server::{Accept, Accepted, Request, ServerHandshake, select_protocol};

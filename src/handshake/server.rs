@@ -6,13 +6,14 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::error::{BuildError, RequestError};
-use super::grammar::{
-    Extension, contains_token, join_extensions, parse_extension_values, parse_protocols, trim_ows,
-};
+use super::grammar::{contains_token, parse_protocols, trim_ows};
 use super::head::{HeadReader, Push};
 use super::origin::OriginPolicy;
 use super::response::{check_header, write_header, write_status_line};
 use super::{HandshakeLimits, Header, Status, accept_key, first_str, is_valid_key, values};
+use crate::extensions::params::{
+    Extension, PERMESSAGE_DEFLATE, is_tchar, join_extensions, named, parse_extension_values,
+};
 use crate::negotiated::Negotiated;
 
 /// Receives a client's upgrade request, incrementally and within bounds.
@@ -129,8 +130,8 @@ impl ServerHandshake {
 fn request_prefix_ok(prefix: &[u8]) -> bool {
     match prefix.iter().position(|&b| b == b' ') {
         Some(0) => false,
-        Some(n) => prefix[..n].iter().all(|&b| super::grammar::is_tchar(b)),
-        None => prefix.iter().all(|&b| super::grammar::is_tchar(b)),
+        Some(n) => prefix[..n].iter().all(|&b| is_tchar(b)),
+        None => prefix.iter().all(|&b| is_tchar(b)),
     }
 }
 
@@ -387,10 +388,9 @@ impl Request {
         }
         // permessage-deflate must come through `Accept::deflate`, so that the connection
         // compresses; a generic element would make the two ends disagree.
-        if accept
-            .extensions
-            .iter()
-            .any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
+        if named(&accept.extensions, PERMESSAGE_DEFLATE)
+            .next()
+            .is_some()
         {
             return Err(BuildError::DeflateAsExtension);
         }
