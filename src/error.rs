@@ -43,10 +43,13 @@ pub enum ProtocolError {
     InvalidCloseCode,
     /// Text or a close reason that is not valid UTF-8 (§8.1). 1007.
     InvalidUtf8,
-    /// A frame whose declared length is over [`Config::max_frame_size`](crate::Config). 1009.
+    /// A data frame whose declared length is over
+    /// [`Config::max_frame_size`](crate::Config::max_frame_size) (with room for DEFLATE's
+    /// expansion if compressed). 1009.
     FrameTooLarge,
-    /// A message whose size is over [`Config::max_message_size`](crate::Config), as sent or,
-    /// for a compressed message, as inflated. 1009.
+    /// A message whose declared length is over
+    /// [`Config::max_message_size`](crate::Config::max_message_size) (with room for DEFLATE's
+    /// expansion if compressed), or a compressed message whose inflated size passes it. 1009.
     MessageTooLarge,
     /// RSV1 (permessage-deflate's "compressed" bit) on a control frame (RFC 7692 §6.1:
     /// control frames are never compressed). 1002.

@@ -138,7 +138,7 @@
 //! | non-minimal length encoding | fail, 1002 ([`Config::allow_non_minimal_length`] relaxes it) |
 //! | continuation without a message / new data frame inside a message | fail, 1002 |
 //! | invalid UTF-8 in text or a close reason | fail, 1007, as soon as the bytes prove it (inside a frame and across fragments) |
-//! | frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered |
+//! | data frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered (a compressed message with room for DEFLATE's expansion: see [`Config`]) |
 //! | Ping | Pong queued automatically ([`Config::auto_pong`]), one per Ping; once 16 automatic Pongs wait unwritten, the newest replaces the last one not started, so a Ping flood cannot grow the output |
 //! | unsolicited Pong | delivered as [`Event::Pong`], otherwise ignored |
 //! | Close received | later frames discarded; when the application takes [`Event::Close`], the reply is queued with the same code (an empty Close stays empty), after anything it sent in answer to earlier messages |
@@ -236,7 +236,7 @@ pub mod utf8;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
-pub use config::Config;
+pub use config::{Config, DeflateConfig};
 pub use connection::{
     CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
 };
