@@ -245,7 +245,7 @@ pub use handshake::{ClientHandshake, ServerHandshake};
 #[cfg(feature = "getrandom")]
 pub use mask_source::OsRandom;
 pub use mask_source::{FixedMask, MaskSource};
-pub use negotiated::{Negotiated, Role};
+pub use negotiated::{Negotiated, NegotiatedError, Role};
 pub use text::Text;
 
 /// The result of parsing a possibly incomplete buffer (a frame header, a handshake message):

@@ -12,7 +12,7 @@ use super::origin::OriginPolicy;
 use super::response::{check_header, write_header, write_status_line};
 use super::{HandshakeLimits, Header, Status, accept_key, first_str, is_valid_key, values};
 use crate::extensions::params::{
-    Extension, PERMESSAGE_DEFLATE, is_tchar, join_extensions, named, parse_extension_values,
+    Extension, PERMESSAGE_DEFLATE, is_tchar, named, parse_extension_values,
 };
 use crate::negotiated::Negotiated;
 
@@ -387,32 +387,33 @@ impl Request {
             negotiated = negotiated.with_protocol(protocol.as_str());
         }
         // permessage-deflate must come through `Accept::deflate`, so that the connection
-        // compresses; a generic element would make the two ends disagree.
+        // compresses; a generic element would make the two ends disagree. Checked for every
+        // element before any other check.
         if named(&accept.extensions, PERMESSAGE_DEFLATE)
             .next()
             .is_some()
         {
             return Err(BuildError::DeflateAsExtension);
         }
-        let extensions = accept.response_extensions();
-        if !extensions.is_empty() {
-            for extension in extensions.iter() {
-                if !extension.is_valid() {
-                    return Err(BuildError::InvalidExtension);
-                }
-                // RFC 6455 §9.1: the server accepts extensions from the client's offer.
-                let offered = |o: &Extension| o.name().eq_ignore_ascii_case(extension.name());
-                if !self.extensions.iter().any(offered) {
-                    return Err(BuildError::UnofferedExtension);
-                }
+        // RFC 6455 §9.1: the server accepts extensions from the client's offer.
+        let offered = |name: &str| named(&self.extensions, name).next().is_some();
+        for extension in &accept.extensions {
+            negotiated = negotiated.with_extension(extension.clone())?;
+            if !offered(extension.name()) {
+                return Err(BuildError::UnofferedExtension);
             }
-            let value = join_extensions(&extensions);
-            fields.push(Header::new("Sec-WebSocket-Extensions", value.as_str()));
-            negotiated = negotiated.with_extensions(value);
         }
         #[cfg(feature = "deflate")]
         if let Some(params) = accept.deflate {
+            if !offered(PERMESSAGE_DEFLATE) {
+                return Err(BuildError::UnofferedExtension);
+            }
             negotiated = negotiated.with_deflate(params);
+        }
+        // The value is derived from what was agreed, in canonical form: permessage-deflate
+        // first, then the others in the order they were accepted.
+        if let Some(value) = negotiated.extensions() {
+            fields.push(Header::new("Sec-WebSocket-Extensions", value));
         }
         for header in &accept.headers {
             check_header(header.name(), header.value(), RESERVED_IN_ACCEPT)?;
@@ -562,7 +563,7 @@ impl Accept {
     }
 
     /// Accepts permessage-deflate with these parameters, or not (feature `deflate`): the
-    /// response gets their `permessage-deflate` element (after any
+    /// response gets their `permessage-deflate` element (first, before any
     /// [`extension`](Self::extension)s) and the [`Negotiated`] value carries them, so the
     /// connection compresses. Take them from [`Request::select_deflate`].
     #[cfg(feature = "deflate")]
@@ -575,17 +576,6 @@ impl Accept {
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push(Header::new(name.into(), value.into()));
         self
-    }
-
-    /// The extensions of the response: the accepted ones, then permessage-deflate's element.
-    fn response_extensions(&self) -> alloc::borrow::Cow<'_, [Extension]> {
-        #[cfg(feature = "deflate")]
-        if let Some(params) = &self.deflate {
-            let mut all = self.extensions.clone();
-            all.push(params.to_extension());
-            return alloc::borrow::Cow::Owned(all);
-        }
-        alloc::borrow::Cow::Borrowed(&self.extensions)
     }
 }
 
