@@ -54,7 +54,11 @@ fn run(url: &str, deflate: bool) -> std::io::Result<()> {
     let mut ws = WsStream::connect(url, options, Config::default())?;
     eprintln!(
         "connected (extensions: {})",
-        ws.conn.negotiated().extensions().unwrap_or("none")
+        ws.conn
+            .negotiated()
+            .extensions()
+            .as_deref()
+            .unwrap_or("none")
     );
     // Standard input is read on its own thread; the socket thread polls for lines between
     // short reads, so one thread owns the connection.

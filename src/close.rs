@@ -105,6 +105,19 @@ impl From<CloseCode> for u16 {
     }
 }
 
+// Defined here rather than beside `ProtocolError` so that the dependency runs one way: close
+// codes know the errors, and the `error` module imports nothing.
+impl ProtocolError {
+    /// The close code the connection sends when it fails because of this error.
+    pub const fn close_code(self) -> CloseCode {
+        match self {
+            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
+            Self::FrameTooLarge | Self::MessageTooLarge => CloseCode::MESSAGE_TOO_BIG,
+            _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
 /// The content of a Close frame: a status code and a UTF-8 reason.
 ///
 /// An empty Close payload is represented by [`CloseCode::NO_STATUS`] (1005) with an empty
@@ -327,5 +340,34 @@ mod tests {
             Err(SendError::CloseReasonTooLong)
         );
         assert!(CloseFrame::new(CloseCode::NORMAL, &long[..123]).is_ok());
+    }
+
+    #[test]
+    fn protocol_errors_map_to_the_policy_table_codes() {
+        let table: &[(ProtocolError, u16)] = &[
+            (ProtocolError::UnmaskedFrame, 1002),
+            (ProtocolError::MaskedFrame, 1002),
+            (ProtocolError::ReservedBits, 1002),
+            (ProtocolError::ReservedOpcode, 1002),
+            (ProtocolError::ControlFrameTooLong, 1002),
+            (ProtocolError::FragmentedControlFrame, 1002),
+            (ProtocolError::LengthOverflow, 1002),
+            (ProtocolError::NonMinimalLength, 1002),
+            (ProtocolError::UnexpectedContinuation, 1002),
+            (ProtocolError::ExpectedContinuation, 1002),
+            (ProtocolError::CloseFrameTooShort, 1002),
+            (ProtocolError::InvalidCloseCode, 1002),
+            (ProtocolError::InvalidUtf8, 1007),
+            (ProtocolError::FrameTooLarge, 1009),
+            (ProtocolError::MessageTooLarge, 1009),
+            (ProtocolError::CompressedControlFrame, 1002),
+            (ProtocolError::CompressedContinuation, 1002),
+            (ProtocolError::InvalidCompressedData, 1007),
+        ];
+        for &(err, code) in table {
+            assert_eq!(err.close_code().0, code, "{err:?}");
+            // The description is used as a close reason: it must fit in one.
+            assert!(err.description().len() <= MAX_REASON_LEN);
+        }
     }
 }

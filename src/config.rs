@@ -9,19 +9,34 @@
 /// config.streaming = true;
 /// ```
 ///
+/// # Limits on what the peer sends
+///
+/// Both limits apply to received data messages, in streaming mode too, and are checked
+/// against each frame's declared payload length before any of its payload is buffered; a
+/// frame over one fails the connection with 1009 (RFC 6455 §7.4.1). Control frames are held
+/// to 125 bytes by RFC 6455 §5.5 instead. Nothing we send is checked against them.
+///
+/// A compressed message (permessage-deflate, RFC 7692) is judged twice. On the wire its
+/// declared lengths may exceed the limits by DEFLATE's worst-case expansion: a frame may
+/// declare up to `max_frame_size + max_frame_size / 8 + 64` bytes, and the frames of a message
+/// together up to `max_message_size + max_message_size / 8 + 64`. Its inflated size is held to
+/// `max_message_size` exactly: the connection fails with 1009 as soon as the inflated bytes
+/// pass it, so an inflate bomb never costs more memory than the limit.
+///
 /// With feature `arbitrary` it implements `arbitrary::Arbitrary` (any limits, any switches).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub struct Config {
-    /// The largest message accepted, in bytes (default 64 MiB). A frame whose declared length
-    /// would take the message over it fails the connection with 1009 before any of its payload
-    /// is buffered. Applies in streaming mode too. A compressed message (permessage-deflate)
-    /// is held to it twice: as sent, and as inflated, failing with 1009 as soon as the
-    /// inflated bytes pass it, so an inflate bomb never costs more memory than this.
+    /// The largest data message accepted, in bytes (default 64 MiB): a frame whose declared
+    /// length takes its message's total declared length over it fails with 1009.
+    /// A compressed message may declare up to `max_message_size + max_message_size / 8 + 64`
+    /// bytes on the wire, and fails with 1009 as soon as its inflated bytes pass
+    /// `max_message_size` (see [the limits](Self#limits-on-what-the-peer-sends)).
     pub max_message_size: usize,
-    /// The largest frame accepted, in bytes (default 16 MiB); checked against the declared
-    /// length, 1009.
+    /// The largest data frame (text, binary or continuation) accepted, in bytes (default
+    /// 16 MiB): a frame whose declared length is over it fails with 1009. A frame of a
+    /// compressed message may declare up to `max_frame_size + max_frame_size / 8 + 64` bytes.
     pub max_frame_size: usize,
     /// Answer each Ping with a Pong automatically (default `true`), one for one. Once 16
     /// automatic Pongs wait unwritten, a new one replaces the last one not yet started (RFC 6455
@@ -34,16 +49,16 @@ pub struct Config {
     /// Accept payload lengths that are not in their minimal encoding (default `false`: such a
     /// frame fails the connection with 1002, as RFC 6455 §5.2 says "MUST").
     pub allow_non_minimal_length: bool,
-    /// How permessage-deflate is used when the handshake agreed to it (feature `deflate`):
-    /// compression level and the size below which messages go uncompressed.
-    #[cfg(feature = "deflate")]
-    pub deflate: crate::extensions::DeflateConfig,
+    /// How permessage-deflate compresses what we send: compression level and the size below
+    /// which messages go uncompressed. Used only when permessage-deflate was agreed, which
+    /// needs feature `deflate`.
+    pub deflate: DeflateConfig,
 }
 
 impl Config {
     /// The defaults: 64 MiB messages, 16 MiB frames, automatic pongs, whole messages, strict
-    /// length encoding (and, with feature `deflate`, compression level 6 for messages of 64
-    /// bytes or more).
+    /// length encoding, and (when permessage-deflate is agreed) compression level 6 for
+    /// messages of 64 bytes or more.
     pub const fn new() -> Self {
         Self {
             max_message_size: 64 << 20,
@@ -51,13 +66,59 @@ impl Config {
             auto_pong: true,
             streaming: false,
             allow_non_minimal_length: false,
-            #[cfg(feature = "deflate")]
-            deflate: crate::extensions::DeflateConfig::new(),
+            deflate: DeflateConfig::new(),
         }
     }
 }
 
 impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How a connection uses permessage-deflate once it is agreed: not negotiated, so it goes in
+/// [`Config::deflate`].
+///
+/// It exists with or without feature `deflate`, so a configuration builds the same either
+/// way; it is used only when permessage-deflate was agreed, which needs that feature.
+///
+/// ```
+/// use wsmachine::Config;
+/// let mut config = Config::default();
+/// config.deflate.level = 1; // fastest
+/// config.deflate.threshold = 256; // shorter messages go uncompressed
+/// ```
+///
+/// With feature `arbitrary` it implements `arbitrary::Arbitrary`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// The compression level, 0 (stored, no compression) to 9 (best); default 6, zlib's
+    /// default, as in most peers. 1 is the fastest that compresses: on the JSON benchmark
+    /// (`benches/codec.rs`) about 4.5 times faster than 6, for about 1.5 times the bytes.
+    /// Values over 9 count as 9.
+    pub level: u8,
+    /// Whole messages shorter than this many bytes are sent uncompressed (default 64): for
+    /// tiny messages the DEFLATE overhead outweighs the gain. `usize::MAX` never compresses
+    /// (we still read compressed messages). Fragmented messages
+    /// ([`send_fragment`](crate::Connection::send_fragment)) are always compressed, since
+    /// their size is not known when their first frame goes out.
+    pub threshold: usize,
+}
+
+impl DeflateConfig {
+    /// Level 6, threshold 64 bytes.
+    pub const fn new() -> Self {
+        Self {
+            level: 6,
+            threshold: 64,
+        }
+    }
+}
+
+impl Default for DeflateConfig {
     fn default() -> Self {
         Self::new()
     }

@@ -9,8 +9,6 @@
 
 use core::fmt;
 
-use crate::close::CloseCode;
-
 /// A violation of RFC 6455 (or of a configured limit) by the peer.
 ///
 /// Each kind maps to the close code the connection sends when it fails because of it
@@ -45,10 +43,13 @@ pub enum ProtocolError {
     InvalidCloseCode,
     /// Text or a close reason that is not valid UTF-8 (§8.1). 1007.
     InvalidUtf8,
-    /// A frame whose declared length is over [`Config::max_frame_size`](crate::Config). 1009.
+    /// A data frame whose declared length is over
+    /// [`Config::max_frame_size`](crate::Config::max_frame_size) (with room for DEFLATE's
+    /// expansion if compressed). 1009.
     FrameTooLarge,
-    /// A message whose size is over [`Config::max_message_size`](crate::Config), as sent or,
-    /// for a compressed message, as inflated. 1009.
+    /// A message whose declared length is over
+    /// [`Config::max_message_size`](crate::Config::max_message_size) (with room for DEFLATE's
+    /// expansion if compressed), or a compressed message whose inflated size passes it. 1009.
     MessageTooLarge,
     /// RSV1 (permessage-deflate's "compressed" bit) on a control frame (RFC 7692 §6.1:
     /// control frames are never compressed). 1002.
@@ -61,16 +62,9 @@ pub enum ProtocolError {
     InvalidCompressedData,
 }
 
+// `close_code` is defined beside `CloseCode`, in the `close` module: errors sit below close
+// codes, so this module imports nothing.
 impl ProtocolError {
-    /// The close code the connection sends when it fails because of this error.
-    pub const fn close_code(self) -> CloseCode {
-        match self {
-            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooLarge | Self::MessageTooLarge => CloseCode::MESSAGE_TOO_BIG,
-            _ => CloseCode::PROTOCOL_ERROR,
-        }
-    }
-
     /// A short static description, also used as the reason of the Close frame we send.
     pub const fn description(self) -> &'static str {
         match self {
@@ -160,37 +154,3 @@ impl fmt::Display for SendError {
 }
 
 impl core::error::Error for SendError {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_codes_follow_the_policy_table() {
-        let table: &[(ProtocolError, u16)] = &[
-            (ProtocolError::UnmaskedFrame, 1002),
-            (ProtocolError::MaskedFrame, 1002),
-            (ProtocolError::ReservedBits, 1002),
-            (ProtocolError::ReservedOpcode, 1002),
-            (ProtocolError::ControlFrameTooLong, 1002),
-            (ProtocolError::FragmentedControlFrame, 1002),
-            (ProtocolError::LengthOverflow, 1002),
-            (ProtocolError::NonMinimalLength, 1002),
-            (ProtocolError::UnexpectedContinuation, 1002),
-            (ProtocolError::ExpectedContinuation, 1002),
-            (ProtocolError::CloseFrameTooShort, 1002),
-            (ProtocolError::InvalidCloseCode, 1002),
-            (ProtocolError::InvalidUtf8, 1007),
-            (ProtocolError::FrameTooLarge, 1009),
-            (ProtocolError::MessageTooLarge, 1009),
-            (ProtocolError::CompressedControlFrame, 1002),
-            (ProtocolError::CompressedContinuation, 1002),
-            (ProtocolError::InvalidCompressedData, 1007),
-        ];
-        for &(err, code) in table {
-            assert_eq!(err.close_code().0, code, "{err:?}");
-            // The description is used as a close reason: it must fit in one.
-            assert!(err.description().len() <= 123);
-        }
-    }
-}

@@ -217,7 +217,7 @@
 //! | non-minimal length encoding | fail, 1002 ([`Config::allow_non_minimal_length`] relaxes it) |
 //! | continuation without a message / new data frame inside a message | fail, 1002 |
 //! | invalid UTF-8 in text or a close reason | fail, 1007, as soon as the bytes prove it (inside a frame and across fragments) |
-//! | frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered |
+//! | data frame over [`Config::max_frame_size`] (16 MiB) or message over [`Config::max_message_size`] (64 MiB) | fail, 1009, judged on the declared length before the payload is buffered (a compressed message with room for DEFLATE's expansion: see [`Config`]) |
 //! | Ping | Pong queued automatically ([`Config::auto_pong`]), one per Ping; once 16 automatic Pongs wait unwritten, the newest replaces the last one not started, so a Ping flood cannot grow the output |
 //! | unsolicited Pong | delivered as [`Event::Pong`], otherwise ignored |
 //! | Close received | later frames discarded; when the application takes [`Event::Close`], the reply is queued with the same code (an empty Close stays empty), after anything it sent in answer to earlier messages |
@@ -287,7 +287,7 @@
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
 //! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and RFC 8441 extended CONNECT |
-//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
+//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions::deflate` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
@@ -315,7 +315,7 @@ pub mod utf8;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
-pub use config::Config;
+pub use config::{Config, DeflateConfig};
 #[doc(hidden)]
 pub use connection::LifecycleState;
 pub use connection::{
@@ -326,7 +326,7 @@ pub use handshake::{ClientHandshake, ServerHandshake};
 #[cfg(feature = "getrandom")]
 pub use mask_source::OsRandom;
 pub use mask_source::{FixedMask, MaskSource};
-pub use negotiated::{Negotiated, Role};
+pub use negotiated::{Negotiated, NegotiatedError, Role};
 pub use text::Text;
 
 /// The result of parsing a possibly incomplete buffer (a frame header, a handshake message):

@@ -2,12 +2,12 @@
 //! client's check of the response, and both through the real handshakes. One line per case.
 #![cfg(feature = "deflate")]
 
-use wsmachine::Status;
 use wsmachine::extensions::{DeflateError, DeflateOptions, DeflateParams};
 use wsmachine::handshake::{
     Accept, BuildError, ClientError, ClientHandshake, ClientOptions, Extension, ServerHandshake,
     Url, accept_key,
 };
+use wsmachine::{Negotiated, NegotiatedError, Status};
 
 fn list(value: &str) -> Vec<Extension> {
     Extension::parse_list(value).unwrap()
@@ -542,4 +542,72 @@ fn the_server_accepts_deflate_only_if_offered() {
         request.accept(&Accept::new().deflate(DeflateParams::new())),
         Err(BuildError::UnofferedExtension)
     );
+}
+
+/// `Negotiated` holds the agreed extensions as typed values; the header text is derived from
+/// them in one canonical order, whatever order they were set in.
+#[test]
+fn the_extensions_header_is_derived_in_canonical_order() {
+    let foo = Extension::new("x-foo").with_param("a", Some("1"));
+    let deflate_first = Negotiated::new()
+        .with_deflate(params("s C10"))
+        .with_extension(foo.clone())
+        .unwrap();
+    let deflate_last = Negotiated::new()
+        .with_extension(foo.clone())
+        .unwrap()
+        .with_deflate(params("s C10"));
+    let canonical =
+        "x-foo; a=1, permessage-deflate; server_no_context_takeover; client_max_window_bits=10";
+    for n in [&deflate_first, &deflate_last] {
+        assert_eq!(n.extensions().as_deref(), Some(canonical));
+        assert_eq!(n.deflate(), Some(&params("s C10")));
+        assert_eq!(n.other_extensions(), std::slice::from_ref(&foo));
+    }
+    assert_eq!(deflate_first, deflate_last);
+    // permessage-deflate cannot be added as text beside its parameters.
+    assert_eq!(
+        Negotiated::new().with_extension(Extension::new("permessage-deflate")),
+        Err(NegotiatedError::DeflateAsExtension)
+    );
+}
+
+/// Through both handshakes: the server writes the derived value (permessage-deflate last,
+/// whatever order `Accept` was built in), and the client ends with the same typed values,
+/// permessage-deflate in `deflate` and the other extension beside it.
+#[test]
+fn deflate_and_another_extension_through_both_handshakes() {
+    let url = Url::parse("ws://example.com/").unwrap();
+    let options = ClientOptions::new()
+        .extension(Extension::new("x-foo"))
+        .deflate(DeflateOptions::new());
+    let foo = Extension::new("x-foo").with_param("a", Some("1"));
+    for deflate_first in [true, false] {
+        let mut hs = ClientHandshake::with_nonce(&url, options.clone(), [9; 16]).unwrap();
+        let Ok(Status::Complete(request)) = ServerHandshake::default().receive(hs.request_bytes())
+        else {
+            panic!("request refused")
+        };
+        let deflate = request.select_deflate(&DeflateOptions::new());
+        let accept = if deflate_first {
+            Accept::new().deflate(deflate).extension(foo.clone())
+        } else {
+            Accept::new().extension(foo.clone()).deflate(deflate)
+        };
+        let accepted = request.accept(&accept).unwrap();
+        let response = String::from_utf8(accepted.response.clone()).unwrap();
+        assert!(
+            response.contains("\r\nSec-WebSocket-Extensions: x-foo; a=1, permessage-deflate\r\n"),
+            "{response}"
+        );
+        let Ok(Status::Complete(established)) = hs.receive(&accepted.response) else {
+            panic!("response refused")
+        };
+        assert_eq!(established.negotiated, accepted.negotiated);
+        assert_eq!(established.negotiated.deflate(), deflate.as_ref());
+        assert_eq!(
+            established.negotiated.other_extensions(),
+            std::slice::from_ref(&foo)
+        );
+    }
 }

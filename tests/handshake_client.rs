@@ -135,7 +135,7 @@ fn established() {
     };
     assert_eq!(established.negotiated.protocol(), Some("superchat"));
     assert_eq!(
-        established.negotiated.extensions(),
+        established.negotiated.extensions().as_deref(),
         Some("permessage-deflate; client_max_window_bits=10")
     );
     assert_eq!(established.response.status(), 101);
@@ -176,7 +176,11 @@ fn accepted_variants() {
             panic!("{name}: {result:?}")
         };
         assert_eq!(established.negotiated.protocol(), None, "{name}");
-        assert_eq!(established.negotiated.extensions(), None, "{name}");
+        assert_eq!(
+            established.negotiated.extensions().as_deref(),
+            None,
+            "{name}"
+        );
     }
 }
 

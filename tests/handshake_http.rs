@@ -120,7 +120,7 @@ fn extended_connect() {
     assert!(h.get("sec-websocket-accept").is_none());
     assert!(h.get("upgrade").is_none());
     assert_eq!(negotiated.protocol(), Some("chat"));
-    assert_eq!(negotiated.extensions(), Some("x-compress"));
+    assert_eq!(negotiated.extensions().as_deref(), Some("x-compress"));
     // Not an HTTP/1.1 request: no 101 bytes for it.
     assert_eq!(
         request.accept(&Accept::new()).err(),

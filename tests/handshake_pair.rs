@@ -193,7 +193,10 @@ fn extensions_reach_negotiated_on_both_sides() {
     let Ok(Status::Complete(established)) = client.receive(&accepted.response) else {
         panic!()
     };
-    assert_eq!(accepted.negotiated.extensions(), Some("x-test; a=2"));
+    assert_eq!(
+        accepted.negotiated.extensions().as_deref(),
+        Some("x-test; a=2")
+    );
     assert_eq!(established.negotiated, accepted.negotiated);
 }
 

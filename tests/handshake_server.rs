@@ -317,7 +317,7 @@ fn rfc_sample_response_is_byte_exact() {
           Sec-WebSocket-Protocol: chat\r\n\r\n"
     );
     assert_eq!(accepted.negotiated.protocol(), Some("chat"));
-    assert_eq!(accepted.negotiated.extensions(), None);
+    assert_eq!(accepted.negotiated.extensions().as_deref(), None);
     assert!(accepted.leftover.is_empty());
 }
 
@@ -340,7 +340,7 @@ fn accept_with_extensions_and_headers() {
           Set-Cookie: id=1\r\n\r\n"
     );
     assert_eq!(
-        accepted.negotiated.extensions(),
+        accepted.negotiated.extensions().as_deref(),
         Some("x-compress; window_bits=10")
     );
 }

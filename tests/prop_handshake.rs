@@ -264,7 +264,7 @@ proptest! {
                 prop_assert_eq!(&established.negotiated, &accepted.negotiated);
                 prop_assert_eq!(established.negotiated.protocol(), chosen);
                 let first = v.extensions.first().map(ToString::to_string);
-                prop_assert_eq!(established.negotiated.extensions(), first.as_deref());
+                prop_assert_eq!(established.negotiated.extensions(), first);
                 prop_assert_eq!(established.leftover, b"\x81\x00");
             }
             other => panic!("the client refused the response: {other:?}"),

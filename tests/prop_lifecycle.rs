@@ -47,8 +47,13 @@ fn peer_frame() -> impl Strategy<Value = PeerFrame> {
         Just(PeerFrame::Ping),
         (60u8..90).prop_map(PeerFrame::PingFlood),
         Just(PeerFrame::Fragment),
-        prop_oneof![Just(None), Just(Some(1000)), Just(Some(1001)), Just(Some(4000))]
-            .prop_map(PeerFrame::Close),
+        prop_oneof![
+            Just(None),
+            Just(Some(1000)),
+            Just(Some(1001)),
+            Just(Some(4000))
+        ]
+        .prop_map(PeerFrame::Close),
         (0u8..5).prop_map(PeerFrame::Violation),
     ]
 }
@@ -145,11 +150,23 @@ fn next(s: S, input: In) -> Option<S> {
                 S::Ending { .. } | S::PeerClosed { eof: true, .. } | S::Failing { eof: true, .. }
             ),
         },
-        (S::Open, I::PeerClose) => S::PeerClosed { sent: false, eof: false },
-        (S::CloseSent, I::PeerClose) => S::PeerClosed { sent: true, eof: false },
+        (S::Open, I::PeerClose) => S::PeerClosed {
+            sent: false,
+            eof: false,
+        },
+        (S::CloseSent, I::PeerClose) => S::PeerClosed {
+            sent: true,
+            eof: false,
+        },
         (S::Ending { sent }, I::PeerClose) => S::PeerClosed { sent, eof: true },
-        (S::Open, I::Violation) => S::Failing { sent: false, eof: false },
-        (S::CloseSent, I::Violation) => S::Failing { sent: true, eof: false },
+        (S::Open, I::Violation) => S::Failing {
+            sent: false,
+            eof: false,
+        },
+        (S::CloseSent, I::Violation) => S::Failing {
+            sent: true,
+            eof: false,
+        },
         (S::Ending { sent }, I::Violation) => S::Failing { sent, eof: true },
         (S::Open | S::CloseSent, I::Eof { pending: false }) => S::Closed {
             clean: false,
@@ -224,7 +241,11 @@ fn sent(s: S) -> bool {
 fn close_frames(role: Role, mut bytes: &[u8]) -> usize {
     let mut n = 0;
     while let Ok(Status::Complete((h, used))) = FrameHeader::decode(bytes) {
-        assert_eq!(h.masking_key.is_some(), role == Role::Client, "masking of our frames");
+        assert_eq!(
+            h.masking_key.is_some(),
+            role == Role::Client,
+            "masking of our frames"
+        );
         n += usize::from(h.opcode == OpCode::Close);
         bytes = &bytes[used + h.payload_len as usize..];
     }
@@ -367,7 +388,10 @@ fn check(role: Role, ops: &[Op]) {
         // violation fails the connection, input kept past the transport's end is delivered.
         if matches!(op, Op::PollAll) {
             assert!(
-                !matches!(after, S::PeerClosed { .. } | S::Failing { .. } | S::Ending { .. }),
+                !matches!(
+                    after,
+                    S::PeerClosed { .. } | S::Failing { .. } | S::Ending { .. }
+                ),
                 "{role:?}: {after:?} after taking every event"
             );
         }
@@ -425,16 +449,49 @@ fn the_table_paths_are_reachable() {
         for ops in [
             // Ending: the transport ends while kept input waits; then Drained or a Close.
             vec![flood(), Op::Eof, Op::PollAll],
-            vec![Op::Receive(vec![P::PingFlood(80)], None), Op::Eof, Op::PollAll],
-            vec![Op::Close(1000), flood(), Op::Eof, Op::Close(1000), Op::PollAll],
+            vec![
+                Op::Receive(vec![P::PingFlood(80)], None),
+                Op::Eof,
+                Op::PollAll,
+            ],
+            vec![
+                Op::Close(1000),
+                flood(),
+                Op::Eof,
+                Op::Close(1000),
+                Op::PollAll,
+            ],
             // Failing, then closed when the events before the violation are taken.
-            vec![Op::Receive(vec![P::Text("a".into()), P::Violation(1)], None), Op::PollAll],
-            vec![Op::Receive(vec![P::Violation(4)], None), Op::Eof, Op::Close(1000), Op::PollAll],
+            vec![
+                Op::Receive(vec![P::Text("a".into()), P::Violation(1)], None),
+                Op::PollAll,
+            ],
+            vec![
+                Op::Receive(vec![P::Violation(4)], None),
+                Op::Eof,
+                Op::Close(1000),
+                Op::PollAll,
+            ],
             // PeerClosed, replied when taken; or closed by us first.
-            vec![Op::Receive(vec![P::Close(None)], Some(1)), Op::PollAll, Op::Eof],
-            vec![Op::Close(1001), Op::Receive(vec![P::Close(Some(1001))], None), Op::PollOne],
-            vec![Op::Receive(vec![P::Close(Some(4000))], None), Op::Close(1000), Op::PollAll],
-            vec![Op::Receive(vec![P::Fragment, P::Close(None)], None), Op::Fail(1011)],
+            vec![
+                Op::Receive(vec![P::Close(None)], Some(1)),
+                Op::PollAll,
+                Op::Eof,
+            ],
+            vec![
+                Op::Close(1001),
+                Op::Receive(vec![P::Close(Some(1001))], None),
+                Op::PollOne,
+            ],
+            vec![
+                Op::Receive(vec![P::Close(Some(4000))], None),
+                Op::Close(1000),
+                Op::PollAll,
+            ],
+            vec![
+                Op::Receive(vec![P::Fragment, P::Close(None)], None),
+                Op::Fail(1011),
+            ],
         ] {
             check(role, &ops);
         }

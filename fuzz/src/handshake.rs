@@ -467,7 +467,7 @@ pub fn run_client(data: &[u8]) {
                 );
             }
             if let Some(value) = established.negotiated.extensions() {
-                let list = Extension::parse_list(value).expect("negotiated extensions parse");
+                let list = Extension::parse_list(&value).expect("negotiated extensions parse");
                 assert!(!list.is_empty());
                 for e in list {
                     let bit = if e.name().eq_ignore_ascii_case("permessage-deflate") {
@@ -681,8 +681,23 @@ fn client_sees(a: &str, b: &str, merged: Option<&[Extension]>) {
     );
     match (client.receive(response.as_bytes()), merged) {
         (Ok(Status::Complete(established)), Some(list)) => {
-            let value = established.negotiated.extensions().unwrap_or("");
-            assert_eq!(Extension::parse_list(value).as_deref(), Ok(list));
+            // permessage-deflate becomes typed parameters; the others stay as sent, in order.
+            let negotiated = &established.negotiated;
+            let (deflate, others): (Vec<_>, Vec<_>) = list
+                .iter()
+                .cloned()
+                .partition(|e| e.name().eq_ignore_ascii_case(EXTENSION_NAME));
+            assert_eq!(negotiated.deflate().is_some(), !deflate.is_empty());
+            assert_eq!(negotiated.other_extensions(), others.as_slice());
+            // The header value is derived from them: permessage-deflate first.
+            let mut canonical: Vec<Extension> = negotiated
+                .deflate()
+                .map(DeflateParams::to_extension)
+                .into_iter()
+                .collect();
+            canonical.extend(others);
+            let value = negotiated.extensions().unwrap_or_default();
+            assert_eq!(Extension::parse_list(&value), Ok(canonical));
         }
         (Err(ClientError::MalformedExtensions), None) => {}
         // A permessage-deflate element is also held to RFC 7692's rules for responses.

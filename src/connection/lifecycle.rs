@@ -327,44 +327,292 @@ mod tests {
         };
         let closed = |clean, eof| S::Closed { clean, eof };
         #[rustfmt::skip]
-        let rows: &[(State, Input, Result<(State, Output), SendError>)] = &[
+        type Row = (State, Input, Result<(State, Output), SendError>);
+        let rows: &[Row] = &[
             (S::Open, I::Close, ok(S::CloseSent, close)),
-            (S::Open, I::PeerClose, ok(S::PeerClosed { sent: false, eof: false }, none)),
-            (S::CloseSent, I::PeerClose, ok(S::PeerClosed { sent: true, eof: false }, none)),
-            (S::Open, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: false }, none)),
-            (S::CloseSent, I::Violation(E), ok(S::Failing { error: E, sent: true, eof: false }, none)),
-            (S::Open, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
-            (S::CloseSent, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: true }))),
-            (S::Open, I::Eof { pending: true }, ok(S::Ending { sent: false }, none)),
-            (S::CloseSent, I::Eof { pending: true }, ok(S::Ending { sent: true }, none)),
-            (S::PeerClosed { sent: false, eof: true }, I::Close, ok(S::PeerClosed { sent: true, eof: true }, close)),
-            (S::Failing { error: E, sent: false, eof: false }, I::Close, ok(S::Failing { error: E, sent: true, eof: false }, close)),
-            (S::Ending { sent: false }, I::Close, ok(S::Ending { sent: true }, close)),
-            (S::PeerClosed { sent: true, eof: false }, I::Eof { pending: false }, ok(S::PeerClosed { sent: true, eof: true }, none)),
-            (S::Failing { error: E, sent: false, eof: false }, I::Eof { pending: true }, ok(S::Failing { error: E, sent: false, eof: true }, none)),
-            (S::PeerClosed { sent: false, eof: false }, I::CloseTaken, ok(closed(true, false), rep(true, Ending::Clean { local: false }))),
-            (S::PeerClosed { sent: true, eof: true }, I::CloseTaken, ok(closed(true, true), rep(false, Ending::Clean { local: true }))),
-            (S::Failing { error: E, sent: false, eof: true }, I::EventsTaken, ok(closed(false, true), rep(true, Ending::Violation(E)))),
-            (S::Failing { error: E, sent: true, eof: false }, I::EventsTaken, ok(closed(false, false), rep(false, Ending::Violation(E)))),
-            (S::Ending { sent: true }, I::PeerClose, ok(S::PeerClosed { sent: true, eof: true }, none)),
-            (S::Ending { sent: false }, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: true }, none)),
-            (S::Ending { sent: false }, I::Drained, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
-            (S::Open, I::Fail, ok(closed(false, false), rep(true, Ending::Failed))),
-            (S::CloseSent, I::Fail, ok(closed(false, false), rep(false, Ending::Failed))),
-            (S::PeerClosed { sent: false, eof: true }, I::Fail, ok(closed(false, true), rep(true, Ending::Failed))),
-            (S::Ending { sent: true }, I::Fail, ok(closed(false, true), rep(false, Ending::Failed))),
-            (closed(true, false), I::Eof { pending: false }, ok(closed(true, true), none)),
+            (
+                S::Open,
+                I::PeerClose,
+                ok(
+                    S::PeerClosed {
+                        sent: false,
+                        eof: false,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::CloseSent,
+                I::PeerClose,
+                ok(
+                    S::PeerClosed {
+                        sent: true,
+                        eof: false,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::Open,
+                I::Violation(E),
+                ok(
+                    S::Failing {
+                        error: E,
+                        sent: false,
+                        eof: false,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::CloseSent,
+                I::Violation(E),
+                ok(
+                    S::Failing {
+                        error: E,
+                        sent: true,
+                        eof: false,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::Open,
+                I::Eof { pending: false },
+                ok(
+                    closed(false, true),
+                    rep(false, Ending::Abnormal { local: false }),
+                ),
+            ),
+            (
+                S::CloseSent,
+                I::Eof { pending: false },
+                ok(
+                    closed(false, true),
+                    rep(false, Ending::Abnormal { local: true }),
+                ),
+            ),
+            (
+                S::Open,
+                I::Eof { pending: true },
+                ok(S::Ending { sent: false }, none),
+            ),
+            (
+                S::CloseSent,
+                I::Eof { pending: true },
+                ok(S::Ending { sent: true }, none),
+            ),
+            (
+                S::PeerClosed {
+                    sent: false,
+                    eof: true,
+                },
+                I::Close,
+                ok(
+                    S::PeerClosed {
+                        sent: true,
+                        eof: true,
+                    },
+                    close,
+                ),
+            ),
+            (
+                S::Failing {
+                    error: E,
+                    sent: false,
+                    eof: false,
+                },
+                I::Close,
+                ok(
+                    S::Failing {
+                        error: E,
+                        sent: true,
+                        eof: false,
+                    },
+                    close,
+                ),
+            ),
+            (
+                S::Ending { sent: false },
+                I::Close,
+                ok(S::Ending { sent: true }, close),
+            ),
+            (
+                S::PeerClosed {
+                    sent: true,
+                    eof: false,
+                },
+                I::Eof { pending: false },
+                ok(
+                    S::PeerClosed {
+                        sent: true,
+                        eof: true,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::Failing {
+                    error: E,
+                    sent: false,
+                    eof: false,
+                },
+                I::Eof { pending: true },
+                ok(
+                    S::Failing {
+                        error: E,
+                        sent: false,
+                        eof: true,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::PeerClosed {
+                    sent: false,
+                    eof: false,
+                },
+                I::CloseTaken,
+                ok(
+                    closed(true, false),
+                    rep(true, Ending::Clean { local: false }),
+                ),
+            ),
+            (
+                S::PeerClosed {
+                    sent: true,
+                    eof: true,
+                },
+                I::CloseTaken,
+                ok(
+                    closed(true, true),
+                    rep(false, Ending::Clean { local: true }),
+                ),
+            ),
+            (
+                S::Failing {
+                    error: E,
+                    sent: false,
+                    eof: true,
+                },
+                I::EventsTaken,
+                ok(closed(false, true), rep(true, Ending::Violation(E))),
+            ),
+            (
+                S::Failing {
+                    error: E,
+                    sent: true,
+                    eof: false,
+                },
+                I::EventsTaken,
+                ok(closed(false, false), rep(false, Ending::Violation(E))),
+            ),
+            (
+                S::Ending { sent: true },
+                I::PeerClose,
+                ok(
+                    S::PeerClosed {
+                        sent: true,
+                        eof: true,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::Ending { sent: false },
+                I::Violation(E),
+                ok(
+                    S::Failing {
+                        error: E,
+                        sent: false,
+                        eof: true,
+                    },
+                    none,
+                ),
+            ),
+            (
+                S::Ending { sent: false },
+                I::Drained,
+                ok(
+                    closed(false, true),
+                    rep(false, Ending::Abnormal { local: false }),
+                ),
+            ),
+            (
+                S::Open,
+                I::Fail,
+                ok(closed(false, false), rep(true, Ending::Failed)),
+            ),
+            (
+                S::CloseSent,
+                I::Fail,
+                ok(closed(false, false), rep(false, Ending::Failed)),
+            ),
+            (
+                S::PeerClosed {
+                    sent: false,
+                    eof: true,
+                },
+                I::Fail,
+                ok(closed(false, true), rep(true, Ending::Failed)),
+            ),
+            (
+                S::Ending { sent: true },
+                I::Fail,
+                ok(closed(false, true), rep(false, Ending::Failed)),
+            ),
+            (
+                closed(true, false),
+                I::Eof { pending: false },
+                ok(closed(true, true), none),
+            ),
             (S::CloseSent, I::Close, Err(SendError::CloseSent)),
-            (S::PeerClosed { sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
-            (S::Failing { error: E, sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
-            (S::Ending { sent: true }, I::Close, Err(SendError::CloseSent)),
+            (
+                S::PeerClosed {
+                    sent: true,
+                    eof: false,
+                },
+                I::Close,
+                Err(SendError::CloseSent),
+            ),
+            (
+                S::Failing {
+                    error: E,
+                    sent: true,
+                    eof: false,
+                },
+                I::Close,
+                Err(SendError::CloseSent),
+            ),
+            (
+                S::Ending { sent: true },
+                I::Close,
+                Err(SendError::CloseSent),
+            ),
             (closed(false, true), I::Close, Err(SendError::Closed)),
             (closed(true, true), I::Fail, Err(SendError::Closed)),
             // Inputs that cannot happen in a state change nothing.
             (S::Open, I::CloseTaken, ok(S::Open, none)),
             (S::Open, I::Drained, ok(S::Open, none)),
-            (S::PeerClosed { sent: false, eof: false }, I::Violation(E), ok(S::PeerClosed { sent: false, eof: false }, none)),
-            (closed(false, true), I::PeerClose, ok(closed(false, true), none)),
+            (
+                S::PeerClosed {
+                    sent: false,
+                    eof: false,
+                },
+                I::Violation(E),
+                ok(
+                    S::PeerClosed {
+                        sent: false,
+                        eof: false,
+                    },
+                    none,
+                ),
+            ),
+            (
+                closed(false, true),
+                I::PeerClose,
+                ok(closed(false, true), none),
+            ),
         ];
         for (state, input, expected) in rows {
             assert_eq!(

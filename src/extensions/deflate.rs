@@ -61,12 +61,14 @@ use alloc::format;
 
 pub(crate) use per_message::PerMessageDeflate;
 
-use super::{ParamError, named, sort_params};
-use crate::handshake::Extension;
+// Defined with the rest of the connection's configuration; re-exported beside the negotiation.
+pub use crate::config::DeflateConfig;
+
+use super::params::{Extension, PERMESSAGE_DEFLATE, ParamError, named, sort_params};
 use core::fmt;
 
 /// The extension name, `permessage-deflate` (RFC 7692 §7).
-pub const EXTENSION_NAME: &str = "permessage-deflate";
+pub const EXTENSION_NAME: &str = PERMESSAGE_DEFLATE;
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
@@ -396,50 +398,6 @@ impl From<ParamError> for DeflateError {
             ParamError::Unknown => Self::UnknownParameter,
             ParamError::Duplicate => Self::DuplicateParameter,
         }
-    }
-}
-
-/// How a connection uses permessage-deflate once it is agreed: not negotiated, so it goes in
-/// [`Config::deflate`](crate::Config::deflate).
-///
-/// ```
-/// use wsmachine::Config;
-/// let mut config = Config::default();
-/// config.deflate.level = 1; // fastest
-/// config.deflate.threshold = 256; // shorter messages go uncompressed
-/// ```
-///
-/// With feature `arbitrary` it implements `arbitrary::Arbitrary`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[non_exhaustive]
-pub struct DeflateConfig {
-    /// The compression level, 0 (stored, no compression) to 9 (best); default 6, zlib's
-    /// default, as in most peers. 1 is the fastest that compresses: on the JSON benchmark
-    /// (`benches/codec.rs`) about 4.5 times faster than 6, for about 1.5 times the bytes.
-    /// Values over 9 count as 9.
-    pub level: u8,
-    /// Whole messages shorter than this many bytes are sent uncompressed (default 64): for
-    /// tiny messages the DEFLATE overhead outweighs the gain. `usize::MAX` never compresses
-    /// (we still read compressed messages). Fragmented messages
-    /// ([`send_fragment`](crate::Connection::send_fragment)) are always compressed, since
-    /// their size is not known when their first frame goes out.
-    pub threshold: usize,
-}
-
-impl DeflateConfig {
-    /// Level 6, threshold 64 bytes.
-    pub const fn new() -> Self {
-        Self {
-            level: 6,
-            threshold: 64,
-        }
-    }
-}
-
-impl Default for DeflateConfig {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -7,14 +7,12 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::error::{BuildError, ClientError};
-use super::grammar::{
-    Extension, contains_token, is_token, join_extensions, list_elements, parse_extension_values,
-    trim_ows,
-};
+use super::grammar::{contains_token, list_elements, trim_ows};
 use super::head::{HeadReader, Push};
 use super::response::{Response, check_header, check_value, write_header};
 use super::url::Url;
 use super::{HandshakeLimits, Header, Status, accept_key, key_for_nonce, values};
+use crate::extensions::params::{Extension, is_token, join_extensions, parse_extension_values};
 use crate::mask_source::MaskSource;
 use crate::negotiated::Negotiated;
 
@@ -408,15 +406,11 @@ impl ClientHandshake {
         if let Some(protocol) = protocol {
             negotiated = negotiated.with_protocol(protocol.as_str());
         }
-        if !extensions.is_empty() {
-            negotiated = negotiated.with_extensions(join_extensions(&extensions));
-        }
         #[cfg(feature = "deflate")]
-        if let Some(params) = self.check_deflate(&extensions)? {
-            negotiated = negotiated.with_deflate(params);
-        }
+        let (negotiated, extensions) = self.take_deflate(negotiated, extensions)?;
         Ok(Established {
-            negotiated,
+            // What is left the connection does not run: the application's own extensions.
+            negotiated: negotiated.with_agreed(extensions),
             response,
             leftover,
         })
@@ -426,21 +420,33 @@ impl ClientHandshake {
 #[cfg(feature = "deflate")]
 impl ClientHandshake {
     /// RFC 7692 §7: the server's permessage-deflate element, if any, must accept one of our
-    /// offers; its parameters are what the connection uses.
-    fn check_deflate(
+    /// offers; its parameters are what the connection uses. Returns `negotiated` with them,
+    /// and the other extensions, which the connection does not run.
+    fn take_deflate(
         &self,
-        extensions: &[Extension],
-    ) -> Result<Option<crate::extensions::DeflateParams>, ClientError> {
-        use crate::extensions::deflate::EXTENSION_NAME;
+        negotiated: Negotiated,
+        mut extensions: Vec<Extension>,
+    ) -> Result<(Negotiated, Vec<Extension>), ClientError> {
+        use crate::extensions::params::{PERMESSAGE_DEFLATE, named};
         use crate::extensions::{DeflateError, DeflateParams};
-        let mut responses = crate::extensions::named(extensions, EXTENSION_NAME);
-        match (responses.next(), responses.next()) {
-            (None, _) => Ok(None),
-            (Some(_), Some(_)) => Err(ClientError::Deflate(DeflateError::DuplicateExtension)),
-            (Some(response), None) => DeflateParams::from_response(response, &self.extensions)
-                .map(Some)
-                .map_err(ClientError::Deflate),
-        }
+        let params = {
+            let mut responses = named(&extensions, PERMESSAGE_DEFLATE);
+            match (responses.next(), responses.next()) {
+                (None, _) => None,
+                (Some(_), Some(_)) => {
+                    return Err(ClientError::Deflate(DeflateError::DuplicateExtension));
+                }
+                (Some(response), None) => Some(
+                    DeflateParams::from_response(response, &self.extensions)
+                        .map_err(ClientError::Deflate)?,
+                ),
+            }
+        };
+        let Some(params) = params else {
+            return Ok((negotiated, extensions));
+        };
+        extensions.retain(|e| !e.name().eq_ignore_ascii_case(PERMESSAGE_DEFLATE));
+        Ok((negotiated.with_deflate(params), extensions))
     }
 }
 

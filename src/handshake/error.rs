@@ -7,6 +7,7 @@ use core::fmt;
 
 use super::Header;
 use super::response::Response;
+use crate::negotiated::NegotiatedError;
 
 /// Why a server rejects an upgrade request; each has the HTTP response that says so.
 ///
@@ -305,3 +306,12 @@ impl fmt::Display for BuildError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for BuildError {}
+
+impl From<NegotiatedError> for BuildError {
+    fn from(e: NegotiatedError) -> Self {
+        match e {
+            NegotiatedError::DeflateAsExtension => Self::DeflateAsExtension,
+            NegotiatedError::InvalidExtension => Self::InvalidExtension,
+        }
+    }
+}

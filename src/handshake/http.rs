@@ -4,9 +4,10 @@
 
 use alloc::vec::Vec;
 
+use super::accept::Accept;
 use super::error::{BuildError, RequestError};
 use super::response::Response;
-use super::server::{Accept, Request, check_version, host, resource_name};
+use super::server::{Request, check_version, host, resource_name};
 use super::{Header, values};
 use crate::negotiated::Negotiated;
 

@@ -83,6 +83,7 @@ use alloc::vec::Vec;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+mod accept;
 mod client;
 mod error;
 mod grammar;
@@ -94,12 +95,13 @@ mod response;
 mod server;
 mod url;
 
+pub use crate::extensions::{Extension, ExtensionSyntaxError};
+pub use accept::{Accept, Accepted, select_protocol};
 pub use client::{ClientHandshake, ClientOptions, Established};
 pub use error::{BuildError, ClientError, RequestError};
-pub use grammar::{Extension, ExtensionSyntaxError};
 pub use origin::OriginPolicy;
 pub use response::Response;
-pub use server::{Accept, Accepted, Request, ServerHandshake, select_protocol};
+pub use server::{Request, ServerHandshake};
 pub use url::{Url, UrlError};
 
 #[cfg(doc)]

@@ -4,8 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::BuildError;
-use super::grammar::is_token;
 use super::{Header, first_str};
+use crate::extensions::params::is_token;
 
 /// An HTTP response that is not a successful upgrade: a server's refusal, or what a client
 /// received instead of `101`.

@@ -1,19 +1,17 @@
 //! The server side of the opening handshake (RFC 6455 §4.2): read and validate the client's
-//! upgrade request, then accept it with a `101 Switching Protocols` or refuse it.
+//! upgrade request (§4.2.1). Accepting it with a `101 Switching Protocols` is in `accept`;
+//! refusing it is a [`Response`](super::Response).
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::error::{BuildError, RequestError};
-use super::grammar::{
-    Extension, contains_token, join_extensions, parse_extension_values, parse_protocols, trim_ows,
-};
+use super::error::RequestError;
+use super::grammar::{contains_token, parse_protocols, trim_ows};
 use super::head::{HeadReader, Push};
 use super::origin::OriginPolicy;
-use super::response::{check_header, write_header, write_status_line};
-use super::{HandshakeLimits, Header, Status, accept_key, first_str, is_valid_key, values};
-use crate::negotiated::Negotiated;
+use super::{HandshakeLimits, Header, Status, first_str, is_valid_key, values};
+use crate::extensions::params::{Extension, is_tchar, parse_extension_values};
 
 /// Receives a client's upgrade request, incrementally and within bounds.
 ///
@@ -129,8 +127,8 @@ impl ServerHandshake {
 fn request_prefix_ok(prefix: &[u8]) -> bool {
     match prefix.iter().position(|&b| b == b' ') {
         Some(0) => false,
-        Some(n) => prefix[..n].iter().all(|&b| super::grammar::is_tchar(b)),
-        None => prefix.iter().all(|&b| super::grammar::is_tchar(b)),
+        Some(n) => prefix[..n].iter().all(|&b| is_tchar(b)),
+        None => prefix.iter().all(|&b| is_tchar(b)),
     }
 }
 
@@ -290,148 +288,11 @@ impl Request {
     }
 
     /// The bytes that followed the header block in what was fed (pipelined frames). They
-    /// belong to the connection: [`Accepted::leftover`] carries them.
+    /// belong to the connection: [`Accepted::leftover`](super::Accepted::leftover) carries them.
     pub fn leftover(&self) -> &[u8] {
         &self.leftover
     }
-
-    /// Our first preference that the client offered (RFC 6455 §4.2.2: the server picks one of
-    /// the client's offers), if any. See [`select_protocol`].
-    pub fn select_protocol<'a, P: AsRef<str>>(&self, preferences: &'a [P]) -> Option<&'a str> {
-        select_protocol(preferences, &self.protocols)
-    }
-
-    /// The permessage-deflate parameters for the first of the client's offers that `options`
-    /// can honour (feature `deflate`; RFC 7692 §7: the server accepts one offer and declines
-    /// the others), or `None` if it made no acceptable offer. Give the result to
-    /// [`Accept::deflate`]. See [`DeflateOptions::negotiate`](crate::extensions::DeflateOptions::negotiate).
-    ///
-    /// ```
-    /// # use wsmachine::handshake::{Accept, ServerHandshake, Status};
-    /// use wsmachine::extensions::DeflateOptions;
-    /// # let mut hs = ServerHandshake::default();
-    /// # let Ok(Status::Complete(request)) = hs.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\
-    /// #   Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
-    /// #   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-    /// #   Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n") else { panic!() };
-    /// let deflate = request.select_deflate(&DeflateOptions::new());
-    /// let accepted = request.accept(&Accept::new().deflate(deflate)).unwrap();
-    /// assert!(accepted.negotiated.deflate().is_some());
-    /// assert!(accepted.response.windows(34).any(|w| w == b"Sec-WebSocket-Extensions: permessa"));
-    /// ```
-    #[cfg(feature = "deflate")]
-    pub fn select_deflate(
-        &self,
-        options: &crate::extensions::DeflateOptions,
-    ) -> Option<crate::extensions::DeflateParams> {
-        options.negotiate(&self.extensions)
-    }
-
-    /// Accepts the request: the `101 Switching Protocols` response bytes, the [`Negotiated`]
-    /// value for the connection and the bytes that followed the request.
-    ///
-    /// Fails, producing nothing, if the subprotocol or an extension was not offered, or an
-    /// extra header is invalid or one the handshake writes itself.
-    ///
-    /// ```
-    /// # use wsmachine::handshake::{Accept, ServerHandshake, Status};
-    /// # let mut hs = ServerHandshake::default();
-    /// # let Ok(Status::Complete(request)) = hs.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\
-    /// #   Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
-    /// #   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n") else { panic!() };
-    /// let accepted = request.accept(&Accept::new().header("Set-Cookie", "id=1")).unwrap();
-    /// assert_eq!(
-    ///     accepted.response,
-    ///     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-    ///       Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSet-Cookie: id=1\r\n\r\n"
-    /// );
-    /// ```
-    pub fn accept(&self, accept: &Accept) -> Result<Accepted, BuildError> {
-        let key = self.key.as_deref().ok_or(BuildError::NotHttp1)?;
-        let (fields, negotiated) = self.response_fields(accept)?;
-        let mut response = Vec::with_capacity(160);
-        write_status_line(&mut response, 101, "Switching Protocols");
-        write_header(&mut response, "Upgrade", b"websocket");
-        write_header(&mut response, "Connection", b"Upgrade");
-        write_header(
-            &mut response,
-            "Sec-WebSocket-Accept",
-            accept_key(key).as_bytes(),
-        );
-        for field in &fields {
-            write_header(&mut response, field.name(), field.value());
-        }
-        response.extend_from_slice(b"\r\n");
-        Ok(Accepted {
-            response,
-            negotiated,
-            leftover: self.leftover.clone(),
-        })
-    }
-
-    /// The fields of a successful response after the fixed ones (subprotocol, extensions,
-    /// extra headers), and the `Negotiated` value they make.
-    pub(crate) fn response_fields(
-        &self,
-        accept: &Accept,
-    ) -> Result<(Vec<Header>, Negotiated), BuildError> {
-        let mut fields = Vec::new();
-        let mut negotiated = Negotiated::new();
-        if let Some(protocol) = &accept.protocol {
-            // RFC 6455 §4.2.2 item 5: the server's choice is one of the client's values.
-            if !self.protocols.iter().any(|offer| offer == protocol) {
-                return Err(BuildError::UnofferedProtocol);
-            }
-            fields.push(Header::new("Sec-WebSocket-Protocol", protocol.as_str()));
-            negotiated = negotiated.with_protocol(protocol.as_str());
-        }
-        // permessage-deflate must come through `Accept::deflate`, so that the connection
-        // compresses; a generic element would make the two ends disagree.
-        if accept
-            .extensions
-            .iter()
-            .any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
-        {
-            return Err(BuildError::DeflateAsExtension);
-        }
-        let extensions = accept.response_extensions();
-        if !extensions.is_empty() {
-            for extension in extensions.iter() {
-                if !extension.is_valid() {
-                    return Err(BuildError::InvalidExtension);
-                }
-                // RFC 6455 §9.1: the server accepts extensions from the client's offer.
-                let offered = |o: &Extension| o.name().eq_ignore_ascii_case(extension.name());
-                if !self.extensions.iter().any(offered) {
-                    return Err(BuildError::UnofferedExtension);
-                }
-            }
-            let value = join_extensions(&extensions);
-            fields.push(Header::new("Sec-WebSocket-Extensions", value.as_str()));
-            negotiated = negotiated.with_extensions(value);
-        }
-        #[cfg(feature = "deflate")]
-        if let Some(params) = accept.deflate {
-            negotiated = negotiated.with_deflate(params);
-        }
-        for header in &accept.headers {
-            check_header(header.name(), header.value(), RESERVED_IN_ACCEPT)?;
-            fields.push(header.clone());
-        }
-        Ok((fields, negotiated))
-    }
 }
-
-/// Fields the accepting response writes itself (lower case).
-const RESERVED_IN_ACCEPT: &[&str] = &[
-    "upgrade",
-    "connection",
-    "sec-websocket-accept",
-    "sec-websocket-protocol",
-    "sec-websocket-extensions",
-    "content-length",
-    "transfer-encoding",
-];
 
 /// The resource name of a request target: an absolute path (origin-form) as is, or the path
 /// and query of an absolute URI (absolute-form, which RFC 7230 §5.3.2 says a server MUST
@@ -500,105 +361,6 @@ fn check_no_body(headers: &[Header]) -> Result<(), RequestError> {
         return Err(RequestError::UnexpectedBody);
     }
     Ok(())
-}
-
-/// Our first preference that the client offered, if any (RFC 6455 §4.2.2: the server picks
-/// one of the client's offers; wsmachine's policy is the server's first preference).
-/// Subprotocol names compare exactly, case included.
-///
-/// ```
-/// use wsmachine::handshake::select_protocol;
-/// let offers = ["graphql-ws", "graphql-transport-ws"];
-/// assert_eq!(select_protocol(&["graphql-transport-ws", "graphql-ws"], &offers), Some("graphql-transport-ws"));
-/// assert_eq!(select_protocol(&["mqtt"], &offers), None);
-/// ```
-pub fn select_protocol<'a, P: AsRef<str>, O: AsRef<str>>(
-    preferences: &'a [P],
-    offers: &[O],
-) -> Option<&'a str> {
-    preferences
-        .iter()
-        .map(AsRef::as_ref)
-        .find(|preference| offers.iter().any(|offer| offer.as_ref() == *preference))
-}
-
-/// How to accept a request: the chosen subprotocol and extensions, and extra header fields.
-///
-/// ```
-/// use wsmachine::handshake::{Accept, Extension};
-/// let accept = Accept::new()
-///     .protocol("chat")
-///     .extension(Extension::new("x-my-extension"))
-///     .header("Set-Cookie", "session=1");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Accept {
-    protocol: Option<String>,
-    extensions: Vec<Extension>,
-    headers: Vec<Header>,
-    #[cfg(feature = "deflate")]
-    deflate: Option<crate::extensions::DeflateParams>,
-}
-
-impl Accept {
-    /// No subprotocol, no extensions, no extra fields.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Chooses a subprotocol (it must be one the client offered), or none.
-    pub fn protocol<'a>(mut self, protocol: impl Into<Option<&'a str>>) -> Self {
-        self.protocol = protocol.into().map(String::from);
-        self
-    }
-
-    /// Accepts an extension (its name must be one the client offered), with the parameters
-    /// of the response. permessage-deflate is refused here
-    /// ([`BuildError::DeflateAsExtension`]): use `Accept::deflate` (feature `deflate`), which
-    /// also tells the connection to compress.
-    pub fn extension(mut self, extension: Extension) -> Self {
-        self.extensions.push(extension);
-        self
-    }
-
-    /// Accepts permessage-deflate with these parameters, or not (feature `deflate`): the
-    /// response gets their `permessage-deflate` element (after any
-    /// [`extension`](Self::extension)s) and the [`Negotiated`] value carries them, so the
-    /// connection compresses. Take them from [`Request::select_deflate`].
-    #[cfg(feature = "deflate")]
-    pub fn deflate(mut self, params: impl Into<Option<crate::extensions::DeflateParams>>) -> Self {
-        self.deflate = params.into();
-        self
-    }
-
-    /// Adds a header field to the response (checked when accepting).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push(Header::new(name.into(), value.into()));
-        self
-    }
-
-    /// The extensions of the response: the accepted ones, then permessage-deflate's element.
-    fn response_extensions(&self) -> alloc::borrow::Cow<'_, [Extension]> {
-        #[cfg(feature = "deflate")]
-        if let Some(params) = &self.deflate {
-            let mut all = self.extensions.clone();
-            all.push(params.to_extension());
-            return alloc::borrow::Cow::Owned(all);
-        }
-        alloc::borrow::Cow::Borrowed(&self.extensions)
-    }
-}
-
-/// An accepted handshake: what to write, what to give the connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Accepted {
-    /// The `101 Switching Protocols` response to write to the transport.
-    pub response: Vec<u8>,
-    /// The subprotocol and extensions, for [`Connection::new`](crate::Connection::new).
-    pub negotiated: Negotiated,
-    /// The bytes that followed the request: feed them to the connection first.
-    pub leftover: Vec<u8>,
 }
 
 #[cfg(test)]
