@@ -1,4 +1,6 @@
-//! Limits and switches for a [`Connection`](crate::Connection).
+//! Limits, switches and timers for a [`Connection`](crate::Connection).
+
+use core::time::Duration;
 
 /// Configuration of a [`Connection`](crate::Connection).
 ///
@@ -53,14 +55,36 @@ pub struct Config {
     /// which messages go uncompressed. Used only when permessage-deflate was agreed, which
     /// needs feature `deflate`.
     pub deflate: DeflateConfig,
+    /// Keepalive: send a Ping when nothing has arrived from the peer for this long (default
+    /// `None`: no keepalive Pings). Timers run on the time the driver gives
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
+    pub keepalive_interval: Option<Duration>,
+    /// How long a keepalive Ping may wait for a Pong (default `None`: forever). Past it the
+    /// connection ends with 1006, not clean, [`Timeout::Pong`](crate::Timeout::Pong); no Close
+    /// frame is sent, and queued output is dropped.
+    pub pong_timeout: Option<Duration>,
+    /// End the connection when nothing has arrived from the peer for this long (default
+    /// `None`): 1006, not clean, [`Timeout::Idle`](crate::Timeout::Idle), no Close frame.
+    /// Keepalive Pings, if on, keep an idle but live peer answering.
+    pub idle_timeout: Option<Duration>,
+    /// Bounds the closing handshake (default 10 seconds; `None` waits forever). After our
+    /// Close, the peer's Close must arrive within it, else the connection ends with 1006, not
+    /// clean, [`Timeout::Close`](crate::Timeout::Close) (queued output is dropped). After a
+    /// clean close, a client waits this long for the server to close the transport (RFC 6455
+    /// §7.1.1), then [`wants_transport_close`](crate::Connection::wants_transport_close).
+    pub close_timeout: Option<Duration>,
 }
 
 impl Config {
     /// The defaults: 64 MiB messages, 16 MiB frames, automatic pongs, whole messages, strict
-    /// length encoding, and (when permessage-deflate is agreed) compression level 6 for
-    /// messages of 64 bytes or more.
+    /// length encoding, (when permessage-deflate is agreed) compression level 6 for messages
+    /// of 64 bytes or more, no keepalive, pong or idle timers, and a 10-second close timeout.
     pub const fn new() -> Self {
         Self {
+            keepalive_interval: None,
+            pong_timeout: None,
+            idle_timeout: None,
+            close_timeout: Some(Duration::from_secs(10)),
             max_message_size: 64 << 20,
             max_frame_size: 16 << 20,
             auto_pong: true,

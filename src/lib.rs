@@ -163,7 +163,8 @@
 //! `Violation` (a protocol error); the transport's `Eof`, with `pending` when buffered input
 //! or decoder work is left; `Drained` (after `Eof`, the last buffered input was parsed);
 //! `CloseTaken` (the application took the peer's [`Event::Close`]);
-//! `EventsTaken` (the application took every event before the violation). Outputs: "Close"
+//! `EventsTaken` (the application took every event before the violation); `TimedOut` (a
+//! timer gave up on the peer, see [`Connection::handle_timeout`]). Outputs: "Close"
 //! queues our Close frame, "report" queues `Event::Closed` with the outcome (and the
 //! connection releases its receive buffers).
 //!
@@ -182,6 +183,7 @@
 //! | `Ending` | `Violation` | `Failing { sent, eof: true }` | — |
 //! | `Ending` | `Drained` | `Closed { clean: false, eof: true }` | report 1006 |
 //! | any but `Closed` | `fail` | `Closed { clean: false, eof }` | Close unless sent; report the application's code |
+//! | any but `Closed` | `TimedOut` | `Closed { clean: false, eof }` | report 1006 and the timeout; queued output is dropped |
 //! | `Closed` | `Eof` | `Closed { clean, eof: true }` | — |
 //! | `CloseSent` or `sent: true` | `close` | refused: [`SendError::CloseSent`] | — |
 //! | `Closed` | `close`, `fail` | refused: [`SendError::Closed`] | — |
@@ -320,6 +322,7 @@ pub use config::{Config, DeflateConfig};
 pub use connection::LifecycleState;
 pub use connection::{
     CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
+    Timeout,
 };
 pub use error::{ProtocolError, SendError};
 pub use handshake::{ClientHandshake, ServerHandshake};

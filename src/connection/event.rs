@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
+use super::timers::Timeout;
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
 use crate::frame::output::Body;
@@ -75,6 +76,8 @@ pub struct CloseOutcome {
     pub initiator: Initiator,
     /// The peer's protocol violation, when that is why we failed the connection.
     pub error: Option<ProtocolError>,
+    /// The timer that gave up on the peer, when that is why the connection ended (code 1006).
+    pub timeout: Option<Timeout>,
 }
 
 /// The connection's state, numbered like the browser's `WebSocket.readyState`.

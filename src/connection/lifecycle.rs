@@ -8,6 +8,7 @@
 //! lifecycle"), where users read them; `tests::the_table` below checks the function against
 //! every row, and `tests/prop_lifecycle.rs` checks the running connection against the table.
 
+use super::timers::Timeout;
 use crate::error::{ProtocolError, SendError};
 
 /// The connection's state. See the crate docs for the table.
@@ -52,6 +53,8 @@ pub(crate) enum Input {
     CloseTaken,
     /// The application took every event before the protocol violation.
     EventsTaken,
+    /// A timer gave up on the peer.
+    TimedOut(Timeout),
 }
 
 /// How the connection ended, for the outcome the connection reports.
@@ -65,6 +68,8 @@ pub(crate) enum Ending {
     Violation(ProtocolError),
     /// The transport ended before the closing handshake did; `local`: we had started it.
     Abnormal { local: bool },
+    /// A timer gave up on the peer.
+    TimedOut(Timeout),
 }
 
 /// What the connection does on a transition.
@@ -206,6 +211,14 @@ pub(crate) fn transition(state: State, input: Input) -> Result<(State, Output), 
         ),
         (S::Ending { .. }, I::Close) => (S::Ending { sent: true }, close),
 
+        (S::Closed { .. }, I::TimedOut(_)) => (state, none),
+        (state, I::TimedOut(timeout)) => {
+            let eof = Lifecycle { state }.eof();
+            (
+                S::Closed { clean: false, eof },
+                report(false, Ending::TimedOut(timeout)),
+            )
+        }
         (state, I::Fail) => {
             let sent = Lifecycle { state }.close_sent();
             let eof = Lifecycle { state }.eof();
@@ -308,6 +321,7 @@ mod tests {
     use super::*;
 
     const E: ProtocolError = ProtocolError::InvalidUtf8;
+    const T: Timeout = Timeout::Close;
 
     /// One line per row of the crate docs' table (and the refusals), so the docs and the
     /// function cannot drift apart.

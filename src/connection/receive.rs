@@ -380,6 +380,7 @@ impl Connection {
     #[inline]
     fn ping_or_pong(&mut self, ping: bool, payload: bytes::Bytes) -> Event {
         if !ping {
+            self.timers.pong();
             return Event::Pong(payload);
         }
         if self.config.auto_pong {
