@@ -1,13 +1,11 @@
 //! Zero heap allocations per message in the steady state, for single-frame messages up to
 //! 64 KiB, counted with a counting allocator (not by timing).
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::frame;
 use wsmachine::{Config, Connection, Event, Negotiated, Role};
+use wsmachine_testkit::{frame, peer_key};
 
 struct Counting;
 
@@ -51,10 +49,7 @@ fn run(conn: &mut Connection, input: &[u8]) -> usize {
 
 /// Allocations per message over `rounds` rounds after two warm-up rounds.
 fn steady_state_allocations(role: Role, size: usize, count: usize, with_ping: bool) -> usize {
-    let key = match role {
-        Role::Server => Some([0x11, 0x22, 0x33, 0x44]),
-        Role::Client => None,
-    };
+    let key = peer_key(role);
     let text: String = "wsmachine é ✓ "
         .chars()
         .cycle()
@@ -69,9 +64,9 @@ fn steady_state_allocations(role: Role, size: usize, count: usize, with_ping: bo
     let mut input = Vec::new();
     for i in 0..count {
         let opcode = if i % 2 == 0 { 0x1 } else { 0x2 };
-        input.extend(frame(true, opcode, key, &payload));
+        input.extend(frame(true, 0, opcode, key, &payload));
         if with_ping {
-            input.extend(frame(true, 0x9, key, b"ping"));
+            input.extend(frame(true, 0, 0x9, key, b"ping"));
         }
     }
     let mut conn = Connection::new(role, Negotiated::default(), Config::default());

@@ -2,13 +2,12 @@
 //! round trips through the in-memory pair, the RSV1 rules, limits on inflated size, streaming.
 #![cfg(feature = "deflate")]
 
-mod common;
-
-use common::{KEY, Pair, events, frames, output, peek_output};
 use wsmachine::extensions::DeflateParams;
-use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, apply_mask};
-use wsmachine::{
-    Config, Connection, Event, FixedMask, MessageKind, Negotiated, ProtocolError, Role, Text,
+use wsmachine::frame::{FrameHeader, OpCode, RSV1};
+use wsmachine::{Config, Event, MessageKind, ProtocolError, Role, Text};
+use wsmachine_testkit::deflate::connection;
+use wsmachine_testkit::{
+    Feed, KEY, Pair, assert_failed, events, frame, frames, output, pattern, peek_output,
 };
 
 /// Params from a compact description: `s`/`c` no context takeover, `S<n>`/`C<n>` window bits.
@@ -33,60 +32,8 @@ fn eager() -> Config {
     c
 }
 
-fn conn(role: Role, deflate: Option<DeflateParams>, config: Config) -> Connection {
-    let mut n = Negotiated::new();
-    if let Some(p) = deflate {
-        n = n.with_deflate(p);
-    }
-    Connection::with_mask_source(role, n, config, FixedMask(KEY))
-}
-
-fn pair(p: DeflateParams, client: Config, server: Config) -> Pair {
-    Pair::from_connections(
-        conn(Role::Client, Some(p), client),
-        conn(Role::Server, Some(p), server),
-    )
-}
-
-/// A frame with any RSV bits, masked with `key` if given.
-fn frame(fin: bool, rsv: u8, opcode: OpCode, key: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader {
-        fin,
-        rsv,
-        opcode,
-        masking_key: key,
-        payload_len: payload.len() as u64,
-    };
-    let mut buf = [0; MAX_HEADER_LEN];
-    let n = header.encode(&mut buf);
-    let mut out = buf[..n].to_vec();
-    let start = out.len();
-    out.extend_from_slice(payload);
-    if let Some(key) = key {
-        apply_mask(&mut out[start..], key, 0);
-    }
-    out
-}
-
 fn text(s: &str) -> Event {
     Event::Text(Text::from(s))
-}
-
-/// The close code and protocol error a connection ended with, from its events and output.
-fn failure(conn: &mut Connection) -> (u16, Option<ProtocolError>) {
-    let error = events(conn).into_iter().find_map(|e| match e {
-        Event::Closed(outcome) => Some(outcome.error),
-        _ => None,
-    });
-    let wire = frames(&output(conn));
-    let close = wire
-        .iter()
-        .find(|f| f.opcode == OpCode::Close)
-        .expect("a Close frame");
-    (
-        u16::from_be_bytes([close.payload[0], close.payload[1]]),
-        error.expect("closed"),
-    )
 }
 
 // RFC 7692 §7.2.3 payloads of "Hello".
@@ -157,14 +104,11 @@ fn rfc7692_examples_are_read_in_both_roles_and_any_split() {
                     Role::Server => remask(f),
                 })
                 .collect();
-            let mut whole = conn(role, Some(DeflateParams::new()), Config::default());
-            whole.receive(&wire);
-            assert_eq!(events(&mut whole), expected, "{role:?} {wire:02x?}");
-            let mut bytes = conn(role, Some(DeflateParams::new()), Config::default());
-            for b in &wire {
-                bytes.receive(std::slice::from_ref(b));
+            for feed in Feed::ALL {
+                let mut conn = connection(role, Some(DeflateParams::new()), Config::default());
+                feed.receive(&mut conn, &wire);
+                assert_eq!(events(&mut conn), expected, "{role:?} {feed:?} {wire:02x?}");
             }
-            assert_eq!(events(&mut bytes), expected, "{role:?} byte by byte");
         }
     }
 }
@@ -180,7 +124,7 @@ fn remask(unmasked: &[u8]) -> Vec<u8> {
 
 #[test]
 fn rfc7692_examples_are_sent_byte_exact() {
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), eager());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), eager());
     server.send_text("Hello").unwrap();
     server.send_text("Hello").unwrap();
     let mut expected = frame(true, RSV1, OpCode::Text, None, HELLO);
@@ -188,14 +132,14 @@ fn rfc7692_examples_are_sent_byte_exact() {
     assert_eq!(output(&mut server), expected);
 
     // Without context takeover each message stands alone.
-    let mut server = conn(Role::Server, Some(params("s")), eager());
+    let mut server = connection(Role::Server, Some(params("s")), eager());
     server.send_text("Hello").unwrap();
     server.send_text("Hello").unwrap();
     let one = frame(true, RSV1, OpCode::Text, None, HELLO);
     assert_eq!(output(&mut server), [one.clone(), one].concat());
 
     // A client masks the compressed payload; the client's own no_context_takeover applies.
-    let mut client = conn(Role::Client, Some(params("c")), eager());
+    let mut client = connection(Role::Client, Some(params("c")), eager());
     for _ in 0..2 {
         client.send_binary(&b"Hello"[..]).unwrap();
     }
@@ -210,7 +154,7 @@ fn rfc7692_examples_are_sent_byte_exact() {
     }
 
     // Fragments: RSV1 on the first frame only; the tail is removed from the last one only.
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), Config::default());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), Config::default());
     server
         .send_fragment(MessageKind::Text, "Hel", false)
         .unwrap();
@@ -224,14 +168,14 @@ fn rfc7692_examples_are_sent_byte_exact() {
         [(RSV1, OpCode::Text, false), (0, OpCode::Continuation, true)]
     );
     assert!(sent[0].payload.ends_with(&[0x00, 0x00, 0xff, 0xff]));
-    let mut client = conn(Role::Client, Some(DeflateParams::new()), Config::default());
+    let mut client = connection(Role::Client, Some(DeflateParams::new()), Config::default());
     client.receive(&wire);
     assert_eq!(events(&mut client), [text("Hello")]);
 }
 
 #[test]
 fn control_frames_and_short_messages_go_uncompressed() {
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), Config::default());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), Config::default());
     server
         .send_ping(b"ping ping ping ping ping ping ping ping")
         .unwrap();
@@ -268,7 +212,7 @@ fn control_frames_and_short_messages_go_uncompressed() {
     // threshold usize::MAX: nothing is compressed, fragments included; input still is read.
     let mut config = Config::default();
     config.deflate.threshold = usize::MAX;
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), config);
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), config);
     server.send_text("b".repeat(10_000)).unwrap();
     server
         .send_fragment(MessageKind::Binary, &[7; 1000][..], true)
@@ -278,7 +222,7 @@ fn control_frames_and_short_messages_go_uncompressed() {
     assert_eq!(events(&mut server), [text("Hello")]);
 
     // Without deflate negotiated, nothing is compressed.
-    let mut plain = conn(Role::Server, None, eager());
+    let mut plain = connection(Role::Server, None, eager());
     plain.send_text("c".repeat(1000)).unwrap();
     assert_eq!(frames(&output(&mut plain))[0].rsv, 0);
 }
@@ -286,7 +230,7 @@ fn control_frames_and_short_messages_go_uncompressed() {
 #[test]
 fn an_eight_bit_window_is_kept_by_sending_uncompressed() {
     // The server must use at most 8 bits: it sends plainly. The client's direction compresses.
-    let mut pair = pair(params("S8"), eager(), eager());
+    let mut pair = Pair::with_deflate(params("S8"), eager(), eager());
     let message = "eight bits ".repeat(100);
     pair.server.send_text(message.as_str()).unwrap();
     assert_eq!(frames(&peek_output(&pair.server))[0].rsv, 0);
@@ -295,18 +239,6 @@ fn an_eight_bit_window_is_kept_by_sending_uncompressed() {
     pair.drive();
     assert_eq!(pair.take_client_events(), [text(&message)]);
     assert_eq!(pair.take_server_events(), [text(&message)]);
-}
-
-/// Pseudo-random bytes (incompressible).
-fn noise(n: usize, mut seed: u64) -> Vec<u8> {
-    (0..n)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
 }
 
 #[test]
@@ -318,7 +250,7 @@ fn round_trips_with_and_without_context_takeover_and_any_window() {
         "κόσμε 𝄞 ✓ ".repeat(1000),
         "{\"id\": 1, \"name\": \"wsmachine\", \"tags\": [\"a\", \"b\"]}".repeat(5000),
     ];
-    let binaries = [vec![], noise(100_000, 7), vec![0; 300_000]];
+    let binaries = [vec![], pattern(7, 100_000), vec![0; 300_000]];
     for spec in [
         "",
         "s",
@@ -331,7 +263,7 @@ fn round_trips_with_and_without_context_takeover_and_any_window() {
     ] {
         let p = params(spec);
         for (client, server) in [(eager(), eager()), (Config::default(), Config::default())] {
-            let mut pair = pair(p, client, server);
+            let mut pair = Pair::with_deflate(p, client, server);
             let mut sent_compressed = 0;
             for round in 0..2 {
                 for t in &texts {
@@ -391,7 +323,7 @@ fn compression_shrinks_repetitive_text_and_context_takeover_shrinks_it_more() {
     let json =
         "{\"type\": \"update\", \"payload\": {\"x\": 1, \"y\": 2}, \"more\": {\"x\": 1, \"y\": 2}}";
     let size = |spec: &str| {
-        let mut server = conn(Role::Server, Some(params(spec)), eager());
+        let mut server = connection(Role::Server, Some(params(spec)), eager());
         for _ in 0..100 {
             server.send_text(json).unwrap();
         }
@@ -407,7 +339,7 @@ fn compression_shrinks_repetitive_text_and_context_takeover_shrinks_it_more() {
 
 /// Compressed `data` as a raw DEFLATE message payload, by the crate's own sender.
 fn compressed(data: &[u8]) -> Vec<u8> {
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), eager());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), eager());
     server.send_binary(data).unwrap();
     frames(&output(&mut server)).remove(0).payload
 }
@@ -537,31 +469,26 @@ fn rsv1_and_corrupt_data_fail_the_connection() {
         ),
     ];
     for (deflate, config, input, code, error) in cases {
-        for split in [false, true] {
-            let mut server = conn(Role::Server, deflate, config.clone());
-            if split {
-                for b in &input {
-                    server.receive(std::slice::from_ref(b));
-                }
-            } else {
-                server.receive(&input);
-            }
-            assert_eq!(
-                failure(&mut server),
-                (code, Some(error)),
-                "{input:02x?} split {split}"
+        assert_eq!(error.close_code().0, code, "{error:?}");
+        for feed in Feed::ALL {
+            let mut server = connection(Role::Server, deflate, config.clone());
+            feed.receive(&mut server, &input);
+            let got = events(&mut server);
+            assert_failed(
+                &mut server,
+                &got,
+                error,
+                format_args!("{input:02x?} {feed:?}"),
             );
         }
     }
     // Fail fast: invalid UTF-8 is seen before the rest of the frame arrives.
     bad_text.extend_from_slice(&[0; 100]);
     let input = m(true, RSV1, OpCode::Text, &bad_text);
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), Config::default());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), Config::default());
     server.receive(&input[..input.len() - 100]);
-    assert_eq!(
-        failure(&mut server),
-        (1007, Some(ProtocolError::InvalidUtf8))
-    );
+    let got = events(&mut server);
+    assert_failed(&mut server, &got, ProtocolError::InvalidUtf8, "fail fast");
 }
 
 fn limit(n: usize) -> Config {
@@ -579,9 +506,10 @@ fn streaming(mut c: Config) -> Config {
 fn the_inflated_limit_is_exact() {
     // Compressible and incompressible (the compressed form is then longer than the limit).
     for (size, limit_bytes, ok) in [(1000, 1000, true), (1001, 1000, false), (1, 1, true)] {
-        for data in [vec![b'z'; size], noise(size, 3)] {
+        for data in [vec![b'z'; size], pattern(3, size)] {
             let payload = compressed(&data);
-            let mut server = conn(Role::Server, Some(DeflateParams::new()), limit(limit_bytes));
+            let mut server =
+                connection(Role::Server, Some(DeflateParams::new()), limit(limit_bytes));
             server.receive(&frame(true, RSV1, OpCode::Binary, Some(KEY), &payload));
             let got = events(&mut server);
             if ok {
@@ -598,7 +526,7 @@ fn the_inflated_limit_is_exact() {
     // (an eighth, plus 64 bytes) and no more.
     let garbage_that_inflates_to_nothing: Vec<u8> = [0x00, 0x00, 0x00, 0xff, 0xff].repeat(300);
     for (len, ok) in [(1189, true), (1190, false)] {
-        let mut server = conn(Role::Server, Some(DeflateParams::new()), limit(1000));
+        let mut server = connection(Role::Server, Some(DeflateParams::new()), limit(1000));
         let payload = &garbage_that_inflates_to_nothing[..len];
         let mut header = frame(true, RSV1, OpCode::Binary, Some(KEY), payload);
         header.truncate(header.len() - len); // judged on the declared length
@@ -610,7 +538,7 @@ fn the_inflated_limit_is_exact() {
 
 #[test]
 fn an_empty_compressed_payload_is_an_empty_message() {
-    let mut server = conn(Role::Server, Some(DeflateParams::new()), Config::default());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), Config::default());
     server.receive(&frame(true, RSV1, OpCode::Text, Some(KEY), b""));
     server.receive(&frame(true, RSV1, OpCode::Binary, Some(KEY), &[0x00]));
     // The window is intact afterwards.
@@ -632,7 +560,7 @@ fn streaming_delivers_inflated_chunks_as_they_arrive() {
     config.max_message_size = 64 << 20;
 
     // Fed in small pieces: chunks come out before the message is complete.
-    let mut server = conn(Role::Server, p, config.clone());
+    let mut server = connection(Role::Server, p, config.clone());
     let mut got = String::new();
     let mut chunks_before_last_piece = 0;
     let pieces: Vec<&[u8]> = input.chunks(1000).collect();
@@ -657,7 +585,7 @@ fn streaming_delivers_inflated_chunks_as_they_arrive() {
 
     // Fed at once: a bounded number of events is queued per call; the rest come as events are
     // taken, in order, each chunk at most 16 KiB.
-    let mut server = conn(Role::Server, p, config);
+    let mut server = connection(Role::Server, p, config);
     server.receive(&input);
     let mut got = String::new();
     let mut count = 0;
@@ -679,14 +607,14 @@ fn streaming_pauses_when_the_event_queue_is_full_and_resumes_on_poll() {
     // Many messages in one read: the queue fills, parsing stops, and the rest follow in order.
     let mut wire = Vec::new();
     let mut expected = Vec::new();
-    let mut sender = conn(Role::Client, Some(DeflateParams::new()), eager());
+    let mut sender = connection(Role::Client, Some(DeflateParams::new()), eager());
     for i in 0..300 {
         let m = format!("message {i} ").repeat(50);
         sender.send_text(m.as_str()).unwrap();
         expected.push(m);
     }
     wire.extend(output(&mut sender));
-    let mut server = conn(
+    let mut server = connection(
         Role::Server,
         Some(DeflateParams::new()),
         streaming(Config::default()),
@@ -717,7 +645,7 @@ fn streaming_pauses_when_the_event_queue_is_full_and_resumes_on_poll() {
 
 #[test]
 fn compressed_messages_survive_any_split() {
-    let mut sender = conn(Role::Client, Some(DeflateParams::new()), eager());
+    let mut sender = connection(Role::Client, Some(DeflateParams::new()), eager());
     let messages = [
         "Hello",
         "Hello",
@@ -741,7 +669,8 @@ fn compressed_messages_survive_any_split() {
     expected.push(Event::Binary(b"abcd".to_vec().into()));
     for cut in 0..wire.len() {
         for cut2 in [cut, (cut + 7).min(wire.len())] {
-            let mut server = conn(Role::Server, Some(DeflateParams::new()), Config::default());
+            let mut server =
+                connection(Role::Server, Some(DeflateParams::new()), Config::default());
             server.receive(&wire[..cut]);
             server.receive(&wire[cut..cut2]);
             server.receive(&wire[cut2..]);
@@ -757,7 +686,7 @@ fn large_inflated_messages_are_whole_and_exact() {
     // Past the arena (64 KiB), up to several MiB, in both roles.
     for size in [65_535, 65_536, 65_537, 200_000, 3 << 20] {
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-        let mut pair = pair(DeflateParams::new(), eager(), eager());
+        let mut pair = Pair::with_deflate(DeflateParams::new(), eager(), eager());
         pair.client.send_binary(&data).unwrap();
         pair.server.send_binary(&data).unwrap();
         pair.drive();

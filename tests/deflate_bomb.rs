@@ -6,15 +6,13 @@
 //! bomb is the RFC 1951 limit, built from one compressed MiB of zeros repeated.)
 #![cfg(feature = "deflate")]
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use common::{KEY, frames, output};
 use wsmachine::extensions::DeflateParams;
-use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, apply_mask};
+use wsmachine::frame::{OpCode, RSV1};
 use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, ProtocolError, Role};
+use wsmachine_testkit::{KEY, frame, frames, output};
 
 struct Counting;
 
@@ -83,22 +81,6 @@ fn bomb(mib: usize) -> Vec<u8> {
     payload
 }
 
-fn masked_frame(rsv: u8, payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader {
-        fin: true,
-        rsv,
-        opcode: OpCode::Binary,
-        masking_key: Some(KEY),
-        payload_len: payload.len() as u64,
-    };
-    let mut buf = [0; MAX_HEADER_LEN];
-    let n = header.encode(&mut buf);
-    let mut out = buf[..n].to_vec();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[n..], KEY, 0);
-    out
-}
-
 fn server(limit: usize) -> Connection {
     let mut config = Config::default();
     config.max_message_size = limit;
@@ -133,7 +115,7 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     let payload = bomb(1024);
     println!("bomb: {} bytes inflating to 1 GiB", payload.len());
     assert!(payload.len() < 2 * MIB, "{}", payload.len());
-    let input = masked_frame(RSV1, &payload);
+    let input = frame(true, RSV1, OpCode::Binary, Some(KEY), &payload);
 
     for limit in [MIB, 16 * MIB] {
         let mut conn = server(limit);
@@ -175,7 +157,10 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     // The same bytes uncompressed and under the limit are fine: the limit is what failed.
     let small = bomb(4);
     let mut conn = server(4 * MIB);
-    let (_, error, _) = feed(&mut conn, &masked_frame(RSV1, &small));
+    let (_, error, _) = feed(
+        &mut conn,
+        &frame(true, RSV1, OpCode::Binary, Some(KEY), &small),
+    );
     assert_eq!(error, None);
     assert!(conn.poll_event().is_none());
 
@@ -210,8 +195,11 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     conn.send_text("compress me ".repeat(100)).unwrap();
     let _ = output(&mut conn);
     let deflating = LIVE.load(Ordering::SeqCst) - before;
-    conn.receive(&masked_frame(
+    conn.receive(&frame(
+        true,
         RSV1,
+        OpCode::Binary,
+        Some(KEY),
         &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
     ));
     assert!(matches!(conn.poll_event(), Some(Event::Binary(_))));

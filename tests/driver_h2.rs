@@ -10,46 +10,23 @@ mod h2_example;
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use h2::ext::Protocol;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::time::timeout;
+use tokio::net::TcpStream;
 use wsmachine::{Bytes, CloseCode, Event};
-
-/// The bound on every test.
-const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+use wsmachine_testkit::driver::{bounded, loopback, serve_loopback, serve_once};
+use wsmachine_testkit::pattern;
 
 /// Starts the example's HTTP/2 server on loopback.
 async fn start_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(h2_example::serve(stream));
-        }
-    });
-    addr
-}
-
-/// `len` bytes of a pseudo-random pattern.
-fn pattern(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    serve_loopback(h2_example::serve).await
 }
 
 /// A message each way (the echo), then a 1 MiB one each way through flow control, then a
 /// clean close: END_STREAM both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_each_way_over_extended_connect() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let addr = start_server().await;
         let mut ws = h2_example::connect(addr, "/chat", &["chat", "echo"])
             .await
@@ -61,7 +38,7 @@ async fn messages_each_way_over_extended_connect() {
             ws.next_event().await.unwrap(),
             Some(Event::Text("hello over HTTP/2".into()))
         );
-        let big = pattern(1 << 20);
+        let big = pattern(2, 1 << 20);
         ws.send_binary(&big).await.unwrap();
         assert_eq!(
             ws.next_event().await.unwrap(),
@@ -83,19 +60,16 @@ async fn messages_each_way_over_extended_connect() {
             "{outcome:?}"
         );
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A server that did not enable extended CONNECT: the client notices from the server's
 /// SETTINGS and does not send `:protocol` (RFC 8441 §3).
 #[tokio::test]
 async fn client_requires_the_servers_connect_protocol_setting() {
-    timeout(TEST_TIMEOUT, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        serve_once(listener, |stream| async move {
             let mut connection = h2::server::handshake(stream).await.unwrap();
             while let Some(Ok(_)) = connection.accept().await {}
         });
@@ -105,15 +79,14 @@ async fn client_requires_the_servers_connect_protocol_setting() {
         };
         assert_eq!(error.kind(), io::ErrorKind::Unsupported, "{error}");
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// An extended CONNECT without `sec-websocket-version` is refused with `426` and the version
 /// the server speaks, as an HTTP/2 response.
 #[tokio::test]
 async fn connect_without_version_is_refused() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let addr = start_server().await;
         let stream = TcpStream::connect(addr).await.unwrap();
         let (client, mut connection) = h2::client::handshake(stream).await.unwrap();
@@ -143,6 +116,5 @@ async fn connect_without_version_is_refused() {
         }
         assert!(!text.is_empty(), "the refusal explains itself");
     })
-    .await
-    .expect("timed out");
+    .await;
 }

@@ -15,39 +15,27 @@ mod client;
 mod hyper_upgrade;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use client::tokio_driver::AsyncWs;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::timeout;
-use wsmachine::handshake::{ClientHandshake, ClientOptions, Status, Url};
-use wsmachine::{CloseCode, Config, Connection, Event, FixedMask, Negotiated, Role};
-
-/// The bound on every test.
-const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+use wsmachine::handshake::ClientOptions;
+use wsmachine::{CloseCode, Config, Event};
+use wsmachine_testkit::driver::{bounded, connect_pipelined, serve_loopback};
 
 /// Starts the example's hyper server on loopback.
 async fn start_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(hyper_upgrade::serve_http(stream));
-        }
-    });
-    addr
+    serve_loopback(hyper_upgrade::serve_http).await
 }
 
 /// Text and a 2 MiB message, through hyper's upgraded IO and back; the subprotocol is
 /// negotiated; the close is clean.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_echo_through_the_upgraded_connection() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let addr = start_server().await;
         let ws = AsyncWs::connect(
             &format!("ws://{addr}/echo"),
@@ -77,46 +65,20 @@ async fn messages_echo_through_the_upgraded_connection() {
             "{outcome:?}"
         );
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// The request and the first frame in one write: hyper reads both, and the frame reaches the
 /// connection through the upgraded IO.
 #[tokio::test]
 async fn frame_pipelined_behind_the_request_is_not_lost() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let addr = start_server().await;
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let url = Url::parse(&format!("ws://{addr}/echo")).unwrap();
-        let mut handshake =
-            ClientHandshake::with_nonce(&url, ClientOptions::new(), *b"0123456789abcdef").unwrap();
-        let mut first = Connection::with_mask_source(
-            Role::Client,
-            Negotiated::default(),
-            Config::default(),
-            FixedMask([9, 8, 7, 6]),
-        );
-        first.send_text("pipelined").unwrap();
-        first.send_binary(&[1u8, 2, 3][..]).unwrap();
-        let mut bytes = handshake.request_bytes().to_vec();
-        while !first.pending_output().is_empty() {
-            let n = first.pending_output().len();
-            bytes.extend_from_slice(first.pending_output());
-            first.consume_output(n);
-        }
-        stream.write_all(&bytes).await.unwrap();
-
-        let mut buf = vec![0; 4096];
-        let established = loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "EOF during the handshake");
-            if let Status::Complete(established) = handshake.receive(&buf[..n]).unwrap() {
-                break established;
-            }
-        };
-        let mut conn = Connection::new(Role::Client, established.negotiated, Config::default());
-        conn.receive(&established.leftover);
+        let (stream, conn) = connect_pipelined(addr, "/echo", |first| {
+            first.send_text("pipelined").unwrap();
+            first.send_binary(&[1u8, 2, 3][..]).unwrap();
+        })
+        .await;
         let mut ws = AsyncWs::new(stream, conn);
         assert_eq!(
             ws.next_event().await.unwrap(),
@@ -135,14 +97,13 @@ async fn frame_pipelined_behind_the_request_is_not_lost() {
         }
         assert!(outcome.expect("an outcome").clean);
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// Requests that are not valid upgrades get wsmachine's error response through hyper.
 #[tokio::test]
 async fn invalid_upgrades_get_error_responses() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let addr = start_server().await;
         let upgrade = |method: &str, version: &str| {
             hyper::Request::builder()
@@ -184,6 +145,5 @@ async fn invalid_upgrades_get_error_responses() {
             assert!(!body.is_empty(), "the refusal explains itself");
         }
     })
-    .await
-    .expect("timed out");
+    .await;
 }

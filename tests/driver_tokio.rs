@@ -21,45 +21,26 @@ use std::time::Duration;
 
 use client::tokio_driver::AsyncWs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
-use wsmachine::handshake::{Accept, ClientHandshake, ClientOptions, Status, Url};
-use wsmachine::{CloseCode, Config, Connection, Event, FixedMask, Negotiated, Role};
+use wsmachine::handshake::{Accept, ClientOptions, Url};
+use wsmachine::{CloseCode, Config, Event};
+use wsmachine_testkit::driver::{
+    bounded, connect_pipelined, loopback, serve_once, small_connect, small_listener,
+};
+use wsmachine_testkit::pattern;
 
 /// Socket buffer size asked for on both ends (the kernel doubles it): small, so that TCP
 /// pushes back after a few hundred KiB instead of tens of MiB.
 const SOCKET_BUF: u32 = 64 * 1024;
 
-/// The bound on every test.
-const TEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A listener on loopback whose accepted sockets have small buffers.
-fn small_listener() -> io::Result<TcpListener> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_recv_buffer_size(SOCKET_BUF)?;
-    socket.set_send_buffer_size(SOCKET_BUF)?;
-    socket.bind("127.0.0.1:0".parse().unwrap())?;
-    socket.listen(16)
-}
-
-/// A loopback connection with small buffers.
-async fn small_connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_recv_buffer_size(SOCKET_BUF)?;
-    socket.set_send_buffer_size(SOCKET_BUF)?;
-    let stream = socket.connect(addr).await?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
 /// Starts the example's echo server for one connection; the handle gives its result.
 fn echo_server_once() -> (SocketAddr, JoinHandle<io::Result<()>>) {
-    let listener = small_listener().unwrap();
+    let listener = small_listener(SOCKET_BUF).unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await?;
+    let server = serve_once(listener, |stream| async move {
         stream.set_nodelay(true)?;
         echo_server::serve(stream).await
     });
@@ -68,24 +49,11 @@ fn echo_server_once() -> (SocketAddr, JoinHandle<io::Result<()>>) {
 
 /// A client `AsyncWs` over a small-buffered connection to `addr`.
 async fn small_client(addr: SocketAddr) -> AsyncWs<TcpStream> {
-    let stream = small_connect(addr).await.unwrap();
+    let stream = small_connect(addr, SOCKET_BUF).await.unwrap();
     let url = Url::parse(&format!("ws://{addr}/")).unwrap();
     AsyncWs::client(stream, &url, ClientOptions::new(), Config::default())
         .await
         .unwrap()
-}
-
-/// `len` bytes of a pseudo-random pattern that depends on `seed`.
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// A text message of about `len` bytes, different for each `i`, with multi-byte characters.
@@ -102,7 +70,7 @@ fn text(i: usize, len: usize) -> String {
 /// Both peers' sockets are small, so this deadlocks if sending ever waits without reading.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_loop_echoes_large_pipelined_messages() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
         let ws = small_client(addr).await;
         let mut messages = vec!["hello".to_owned(), String::new(), text(0, 8 << 20)];
@@ -134,8 +102,7 @@ async fn client_loop_echoes_large_pipelined_messages() {
         assert_eq!(outcome.code, CloseCode::NORMAL);
         server.await.unwrap().unwrap();
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A client that stops reading: the echo server stops reading too once its echoes cannot be
@@ -143,7 +110,7 @@ async fn client_loop_echoes_large_pipelined_messages() {
 /// 32 MiB; when the client reads again, everything arrives, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_server_stops_reading_while_the_client_does_not_read() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
         let mut ws = small_client(addr).await;
         const COUNT: usize = 32;
@@ -194,15 +161,14 @@ async fn echo_server_stops_reading_while_the_client_does_not_read() {
         );
         server.await.unwrap().unwrap();
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A slow consumer behind the example client loop: the loop waits for it, so it stops reading,
 /// and the server stalls; nothing is lost and the order holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_reader_behind_the_client_loop_loses_nothing() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
         let ws = small_client(addr).await;
         let messages: Vec<String> = (0..24).map(|i| text(i, 256 * 1024)).collect();
@@ -223,8 +189,7 @@ async fn slow_reader_behind_the_client_loop_loses_nothing() {
         assert!(outcome.clean, "{outcome:?}");
         server.await.unwrap().unwrap();
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// `next_event` under a very short timeout, dropped again and again while a 4 MiB message is
@@ -232,7 +197,7 @@ async fn slow_reader_behind_the_client_loop_loses_nothing() {
 /// relies on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_event_is_cancel_safe() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
         let mut ws = small_client(addr).await;
         let message = pattern(7, 4 << 20);
@@ -253,41 +218,17 @@ async fn next_event_is_cancel_safe() {
         while ws.next_event().await.unwrap().is_some() {}
         server.await.unwrap().unwrap();
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A client that sends its first frame in the same write as its request: the server's
 /// `AsyncWs::accept` hands those leftover bytes to the connection, and the echo comes back.
 #[tokio::test]
 async fn frame_pipelined_behind_the_request_is_echoed() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let url = Url::parse(&format!("ws://{addr}/")).unwrap();
-        let mut handshake =
-            ClientHandshake::with_nonce(&url, ClientOptions::new(), *b"0123456789abcdef").unwrap();
-        let mut first = Connection::with_mask_source(
-            Role::Client,
-            Negotiated::default(),
-            Config::default(),
-            FixedMask([1, 2, 3, 4]),
-        );
-        first.send_text("pipelined").unwrap();
-        let mut bytes = handshake.request_bytes().to_vec();
-        bytes.extend_from_slice(first.pending_output());
-        stream.write_all(&bytes).await.unwrap();
-
-        let mut buf = vec![0; 4096];
-        let established = loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "EOF during the handshake");
-            if let Status::Complete(established) = handshake.receive(&buf[..n]).unwrap() {
-                break established;
-            }
-        };
-        let mut conn = Connection::new(Role::Client, established.negotiated, Config::default());
-        conn.receive(&established.leftover);
+        let (stream, conn) =
+            connect_pipelined(addr, "/", |first| first.send_text("pipelined").unwrap()).await;
         let mut ws = AsyncWs::new(stream, conn);
         assert_eq!(
             ws.next_event().await.unwrap(),
@@ -297,15 +238,14 @@ async fn frame_pipelined_behind_the_request_is_echoed() {
         while ws.next_event().await.unwrap().is_some() {}
         server.await.unwrap().unwrap();
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// An invalid upgrade request gets the error response (`426` with the supported version),
 /// and the server's task ends with an error.
 #[tokio::test]
 async fn bad_request_gets_an_error_response() {
-    timeout(TEST_TIMEOUT, async {
+    bounded(async {
         let (addr, server) = echo_server_once();
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
@@ -327,19 +267,16 @@ async fn bad_request_gets_an_error_response() {
         );
         assert!(server.await.unwrap().is_err());
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A server with a keepalive timer, and a client that answers its Pings (by reading): the
 /// connection stays open across several intervals, then closes cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepalive_pings_an_answering_peer() {
-    timeout(TEST_TIMEOUT, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        let server = serve_once(listener, |stream| async move {
             let ws = AsyncWs::accept(stream, Config::default(), |_| Some(Accept::new()));
             let mut ws = ws
                 .await
@@ -384,19 +321,16 @@ async fn keepalive_pings_an_answering_peer() {
             other => panic!("the server ended with {other:?}"),
         }
     })
-    .await
-    .expect("timed out");
+    .await;
 }
 
 /// A server with a keepalive timer and a client that never reads: its Ping goes unanswered,
 /// and the server gives the peer up (1006, not clean) instead of waiting forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepalive_gives_up_on_a_silent_peer() {
-    timeout(TEST_TIMEOUT, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        let server = serve_once(listener, |stream| async move {
             let ws = AsyncWs::accept(stream, Config::default(), |_| Some(Accept::new()));
             let mut ws = ws
                 .await
@@ -436,6 +370,5 @@ async fn keepalive_gives_up_on_a_silent_peer() {
             Some(Event::Closed(outcome)) if outcome.code == CloseCode::ABNORMAL
         ));
     })
-    .await
-    .expect("timed out");
+    .await;
 }

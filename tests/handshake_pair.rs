@@ -1,15 +1,13 @@
 //! The opening handshake end to end: client and server handshakes in memory, then the
 //! connections they produce exchanging messages through the pair harness.
 
-mod common;
-
-use common::{KEY, Pair, events, frame, frames, output};
 use wsmachine::frame::OpCode;
 use wsmachine::handshake::{
     Accept, Accepted, ClientHandshake, ClientOptions, Established, Extension, ServerHandshake,
     Status, Url,
 };
 use wsmachine::{Bytes, CloseCode, Config, Connection, Event, FixedMask, Role};
+use wsmachine_testkit::{KEY, Pair, events, frame, frames, output};
 
 /// Runs both handshakes over the given byte split (`chunk` bytes per transport read).
 fn handshake(
@@ -144,8 +142,8 @@ fn bytes_after_the_request_reach_the_server_connection() {
     let url = Url::parse("ws://example.com/").unwrap();
     let client = ClientHandshake::new(&url, ClientOptions::new(), &mut FixedMask(KEY)).unwrap();
     let mut wire = client.request_bytes().to_vec();
-    wire.extend_from_slice(&frame(true, 0x1, Some(KEY), b"early"));
-    wire.extend_from_slice(&frame(true, 0x2, Some(KEY), &[0u8; 300]));
+    wire.extend_from_slice(&frame(true, 0, 0x1, Some(KEY), b"early"));
+    wire.extend_from_slice(&frame(true, 0, 0x2, Some(KEY), &[0u8; 300]));
     for split in [
         wire.len(),
         1,

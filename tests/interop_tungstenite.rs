@@ -15,6 +15,7 @@ use tungstenite::protocol::frame::coding::{CloseCode as TCloseCode, Data, OpCode
 use tungstenite::protocol::frame::{CloseFrame as TCloseFrame, Frame};
 use wsmachine::handshake::{Accept, ClientOptions};
 use wsmachine::{Bytes, CloseCode, Config, Event, MessageKind};
+use wsmachine_testkit::pattern;
 
 fn big_config() -> Config {
     let mut c = Config::default();
@@ -31,15 +32,7 @@ fn tungstenite_config() -> WebSocketConfig {
 
 /// 16 MiB of a fixed pseudo-random pattern.
 fn big_payload() -> Vec<u8> {
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    (0..16 << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    pattern(1, 16 << 20)
 }
 
 /// The messages each peer sends, and expects back from an echo, in order.

@@ -1,334 +1,291 @@
 //! One test per row of the policy table in the crate docs (design.md), each role where the
 //! row applies to both, input fed whole and one byte at a time.
 
-mod common;
-
-use common::{KEY, events, frame, frames, output};
 use wsmachine::frame::OpCode;
 use wsmachine::{
-    Bytes, CloseCode, Config, Connection, Event, FixedMask, Initiator, MessageKind, Negotiated,
-    ProtocolError, ReadyState, Role, SendError,
+    Bytes, CloseCode, Config, Connection, Event, Initiator, MessageKind, Negotiated, ProtocolError,
+    ReadyState, Role, SendError,
 };
-
-fn conn(role: Role, config: Config) -> Connection {
-    Connection::with_mask_source(role, Negotiated::default(), config, FixedMask(KEY))
-}
-
-/// The key a peer of `role` masks with (servers receive masked frames, clients unmasked).
-fn peer_key(role: Role) -> Option<[u8; 4]> {
-    match role {
-        Role::Server => Some([9, 8, 7, 6]),
-        Role::Client => None,
-    }
-}
+use wsmachine_testkit::{
+    Feed, FrameBuilder, KEY, Length, assert_failed, connection, events, frame, frames, output,
+    peer_key,
+};
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 
-thread_local! {
-    /// Whether `feed` delivers input one byte at a time (set by `both`).
-    static BYTEWISE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// Feeds `input` as `feed` says, taking the events after every read: the connection must
+/// fail with `err`, send a Close with its code as the last frame, and report the outcome as
+/// the last event (`assert_failed`).
+fn assert_fails_with(feed: Feed, role: Role, config: Config, input: &[u8], err: ProtocolError) {
+    let mut c = connection(role, config);
+    let got = feed.receive_polling(&mut c, input);
+    assert_failed(&mut c, &got, err, format_args!("{feed:?} input={input:x?}"));
 }
 
-/// Runs a test body twice: input fed whole, then one byte at a time.
-fn both(body: impl Fn()) {
-    for bytewise in [false, true] {
-        BYTEWISE.with(|b| b.set(bytewise));
-        body();
-    }
-}
-
-/// Feeds `input` to `c` whole or one byte at a time, as `both` says.
-fn feed(c: &mut Connection, input: &[u8]) {
-    if BYTEWISE.with(|b| b.get()) {
-        for byte in input {
-            c.receive(std::slice::from_ref(byte));
-        }
-    } else {
-        c.receive(input);
-    }
-}
-
-/// Feeds `input` whole and byte by byte: the connection must fail with `err`, send a Close
-/// with its code as the last frame, and report the outcome as the last event.
-fn assert_fails_with(role: Role, config: Config, input: &[u8], err: ProtocolError) {
-    for bytewise in [false, true] {
-        let mut c = conn(role, config.clone());
-        let mut got = Vec::new();
-        if bytewise {
-            for b in input {
-                c.receive(std::slice::from_ref(b));
-                got.extend(events(&mut c));
-            }
-        } else {
-            c.receive(input);
-            got.extend(events(&mut c));
-        }
-        let ctx = format!("{role:?} bytewise={bytewise} input={input:x?}");
-        let Some(Event::Closed(outcome)) = got.last() else {
-            panic!("no outcome: {got:?} {ctx}")
-        };
-        assert_eq!(outcome.error, Some(err), "{ctx}");
-        assert_eq!(outcome.code, err.close_code(), "{ctx}");
-        assert!(!outcome.clean, "{ctx}");
-        assert_eq!(outcome.initiator, Initiator::Local);
-        let sent = frames(&output(&mut c));
-        let close = sent.last().expect("a close frame");
-        assert_eq!(close.opcode, OpCode::Close, "{ctx}");
-        assert_eq!(close.masked, role == Role::Client, "{ctx}");
-        assert_eq!(
-            close.payload[..2],
-            err.close_code().0.to_be_bytes(),
-            "{ctx}"
-        );
-        assert_eq!(c.state(), ReadyState::Closed);
-        assert!(c.wants_transport_close(), "{ctx}");
-        // Nothing more is delivered or sent, whatever arrives next.
-        c.receive(&frame(true, 0x1, peer_key(role), b"late"));
-        assert_eq!(c.poll_event(), None);
-        assert!(c.pending_output().is_empty());
-    }
-}
-
-fn fails(role: Role, input: &[u8], err: ProtocolError) {
-    assert_fails_with(role, Config::default(), input, err)
+fn fails(feed: Feed, role: Role, input: &[u8], err: ProtocolError) {
+    assert_fails_with(feed, role, Config::default(), input, err)
 }
 
 #[test]
 fn unmasked_frame_to_server_and_masked_frame_to_client() {
-    both(|| {
+    for feed in Feed::ALL {
         fails(
+            feed,
             Role::Server,
-            &frame(true, 0x1, None, b"hi"),
+            &frame(true, 0, 0x1, None, b"hi"),
             ProtocolError::UnmaskedFrame,
         );
         fails(
+            feed,
             Role::Client,
-            &frame(true, 0x1, Some(KEY), b"hi"),
+            &frame(true, 0, 0x1, Some(KEY), b"hi"),
             ProtocolError::MaskedFrame,
         );
         fails(
+            feed,
             Role::Server,
-            &frame(true, 0x9, None, b""),
+            &frame(true, 0, 0x9, None, b""),
             ProtocolError::UnmaskedFrame,
         );
-    });
+    }
 }
 
 #[test]
 fn rsv_bits_without_extension() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
-            for rsv in [0x40u8, 0x20, 0x10, 0x70] {
-                let mut f = frame(true, 0x1, peer_key(role), b"x");
-                f[0] |= rsv;
-                fails(role, &f, ProtocolError::ReservedBits);
+            for rsv in [0b100, 0b010, 0b001, 0b111] {
+                let f = frame(true, rsv, 0x1, peer_key(role), b"x");
+                fails(feed, role, &f, ProtocolError::ReservedBits);
             }
         }
-    });
+    }
 }
 
 #[test]
 fn reserved_opcodes() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             for op in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
                 fails(
+                    feed,
                     role,
-                    &frame(true, op, peer_key(role), b""),
+                    &frame(true, 0, op, peer_key(role), b""),
                     ProtocolError::ReservedOpcode,
                 );
             }
         }
-    });
+    }
 }
 
 #[test]
 fn control_frame_over_125_bytes_or_fragmented() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             for op in [0x8u8, 0x9, 0xA] {
                 fails(
+                    feed,
                     role,
-                    &frame(true, op, peer_key(role), &[b'a'; 126]),
+                    &frame(true, 0, op, peer_key(role), &[b'a'; 126]),
                     ProtocolError::ControlFrameTooLong,
                 );
                 fails(
+                    feed,
                     role,
-                    &frame(false, op, peer_key(role), b""),
+                    &frame(false, 0, op, peer_key(role), b""),
                     ProtocolError::FragmentedControlFrame,
                 );
             }
         }
-    });
+    }
 }
 
 #[test]
 fn length_top_bit() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let mut f = vec![0x82, 127 | if role == Role::Server { 0x80 } else { 0 }];
             f.extend_from_slice(&(1u64 << 63).to_be_bytes());
-            fails(role, &f, ProtocolError::LengthOverflow);
+            fails(feed, role, &f, ProtocolError::LengthOverflow);
         }
-    });
+    }
 }
 
 #[test]
 fn non_minimal_length_strict_by_default_and_relaxable() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
-            let mask_bit = if role == Role::Server { 0x80 } else { 0 };
-            let mut f16 = vec![0x82, mask_bit | 126, 0, 5];
-            let mut f64 = vec![0x82, mask_bit | 127];
-            f64.extend_from_slice(&5u64.to_be_bytes());
-            for f in [&mut f16, &mut f64] {
-                if let Some(key) = peer_key(role) {
-                    f.extend_from_slice(&key);
-                    let mut body = *b"hello";
-                    wsmachine::frame::apply_mask(&mut body, key, 0);
-                    f.extend_from_slice(&body);
-                } else {
-                    f.extend_from_slice(b"hello");
+            // "hello" with its length in the 16-bit and in the 64-bit form.
+            for length in [Length::Extended16, Length::Extended64] {
+                let f = &FrameBuilder {
+                    fin: true,
+                    rsv: 0,
+                    opcode: OpCode::Binary.into(),
+                    masking_key: peer_key(role),
+                    length,
+                    payload: b"hello",
                 }
-                fails(role, f, ProtocolError::NonMinimalLength);
+                .encode();
+                fails(feed, role, f, ProtocolError::NonMinimalLength);
                 let mut relaxed = Config::default();
                 relaxed.allow_non_minimal_length = true;
-                let mut c = conn(role, relaxed);
-                feed(&mut c, f);
+                let mut c = connection(role, relaxed);
+                feed.receive(&mut c, f);
                 assert_eq!(
                     events(&mut c),
                     [Event::Binary(Bytes::from_static(b"hello"))]
                 );
             }
         }
-    });
+    }
 }
 
 #[test]
 fn continuation_without_message_and_new_message_inside_one() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             fails(
+                feed,
                 role,
-                &frame(true, 0x0, k, b"x"),
+                &frame(true, 0, 0x0, k, b"x"),
                 ProtocolError::UnexpectedContinuation,
             );
-            let mut f = frame(false, 0x1, k, b"a");
-            f.extend(frame(true, 0x2, k, b"b"));
-            fails(role, &f, ProtocolError::ExpectedContinuation);
-            let mut f = frame(false, 0x2, k, b"a");
-            f.extend(frame(false, 0x1, k, b"b"));
-            fails(role, &f, ProtocolError::ExpectedContinuation);
+            let mut f = frame(false, 0, 0x1, k, b"a");
+            f.extend(frame(true, 0, 0x2, k, b"b"));
+            fails(feed, role, &f, ProtocolError::ExpectedContinuation);
+            let mut f = frame(false, 0, 0x2, k, b"a");
+            f.extend(frame(false, 0, 0x1, k, b"b"));
+            fails(feed, role, &f, ProtocolError::ExpectedContinuation);
         }
-    });
+    }
 }
 
 #[test]
 fn invalid_utf8_fails_fast_inside_a_frame_and_across_fragments() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             fails(
+                feed,
                 role,
-                &frame(true, 0x1, k, b"ok\xff"),
+                &frame(true, 0, 0x1, k, b"ok\xff"),
                 ProtocolError::InvalidUtf8,
             );
             // Truncated code point at the end of the message.
             fails(
+                feed,
                 role,
-                &frame(true, 0x1, k, b"\xce\xba\xe1"),
+                &frame(true, 0, 0x1, k, b"\xce\xba\xe1"),
                 ProtocolError::InvalidUtf8,
             );
             // Fail fast: only part of a 10-byte frame arrives; its first bytes are already invalid.
-            let f = frame(true, 0x1, k, b"\xed\xa0\x80 and more");
+            let f = frame(true, 0, 0x1, k, b"\xed\xa0\x80 and more");
             let cut = f.len() - 8;
-            fails(role, &f[..cut], ProtocolError::InvalidUtf8);
+            fails(feed, role, &f[..cut], ProtocolError::InvalidUtf8);
             // Across fragments: a valid first fragment, then a continuation that starts badly,
             // while the message is still open.
-            let mut f = frame(false, 0x1, k, b"\xf4");
-            f.extend(frame(false, 0x0, k, b"\x90\x80\x80"));
-            fails(role, &f, ProtocolError::InvalidUtf8);
+            let mut f = frame(false, 0, 0x1, k, b"\xf4");
+            f.extend(frame(false, 0, 0x0, k, b"\x90\x80\x80"));
+            fails(feed, role, &f, ProtocolError::InvalidUtf8);
             // A code point split across fragments is fine.
-            let mut ok = frame(false, 0x1, k, b"\xe2\x82");
-            ok.extend(frame(true, 0x0, k, b"\xac"));
-            let mut c = conn(role, Config::default());
-            feed(&mut c, &ok);
+            let mut ok = frame(false, 0, 0x1, k, b"\xe2\x82");
+            ok.extend(frame(true, 0, 0x0, k, b"\xac"));
+            let mut c = connection(role, Config::default());
+            feed.receive(&mut c, &ok);
             assert_eq!(events(&mut c), [Event::Text("€".into())]);
         }
-    });
+    }
 }
 
 #[test]
 fn invalid_utf8_in_close_reason() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             fails(
+                feed,
                 role,
-                &frame(true, 0x8, peer_key(role), b"\x03\xe8\xff\xfe"),
+                &frame(true, 0, 0x8, peer_key(role), b"\x03\xe8\xff\xfe"),
                 ProtocolError::InvalidUtf8,
             );
         }
-    });
+    }
 }
 
 #[test]
 fn limits_fail_with_1009_before_the_payload_arrives() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let mut config = Config::default();
             config.max_frame_size = 1000;
             config.max_message_size = 1500;
             let k = peer_key(role);
             // Only the header of a too-large frame: it fails without waiting for the payload.
-            let f = frame(true, 0x2, k, &[0; 1001]);
+            let f = frame(true, 0, 0x2, k, &[0; 1001]);
             let header_len = f.len() - 1001;
             assert_fails_with(
+                feed,
                 role,
                 config.clone(),
                 &f[..header_len],
                 ProtocolError::FrameTooLarge,
             );
             // Two fragments each under the frame limit, together over the message limit.
-            let mut f = frame(false, 0x2, k, &[0; 1000]);
-            let second = frame(true, 0x0, k, &[0; 600]);
+            let mut f = frame(false, 0, 0x2, k, &[0; 1000]);
+            let second = frame(true, 0, 0x0, k, &[0; 600]);
             f.extend_from_slice(&second[..second.len() - 600]);
-            assert_fails_with(role, config.clone(), &f, ProtocolError::MessageTooLarge);
+            assert_fails_with(
+                feed,
+                role,
+                config.clone(),
+                &f,
+                ProtocolError::MessageTooLarge,
+            );
             // Exactly at the limits is fine.
-            let mut f = frame(false, 0x2, k, &[0; 1000]);
-            f.extend(frame(true, 0x0, k, &[0; 500]));
-            let mut c = conn(role, config);
-            feed(&mut c, &f);
+            let mut f = frame(false, 0, 0x2, k, &[0; 1000]);
+            f.extend(frame(true, 0, 0x0, k, &[0; 500]));
+            let mut c = connection(role, config);
+            feed.receive(&mut c, &f);
             assert!(matches!(&events(&mut c)[..], [Event::Binary(b)] if b.len() == 1500));
         }
-    });
+    }
 }
 
 #[test]
 fn defaults_are_64_mib_messages_and_16_mib_frames() {
-    both(|| {
+    for feed in Feed::ALL {
         let c = Config::default();
         assert_eq!((c.max_message_size, c.max_frame_size), (64 << 20, 16 << 20));
         // A 16 MiB + 1 frame header fails at once.
-        let mut f = vec![0x82, 0xFF];
-        f.extend_from_slice(&((16u64 << 20) + 1).to_be_bytes());
-        f.extend_from_slice(&KEY);
-        fails(Role::Server, &f, ProtocolError::FrameTooLarge);
-    });
+        let f = FrameBuilder {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary.into(),
+            masking_key: Some(KEY),
+            length: Length::Declared((16 << 20) + 1),
+            payload: b"",
+        };
+        fails(
+            feed,
+            Role::Server,
+            &f.encode(),
+            ProtocolError::FrameTooLarge,
+        );
+    }
 }
 
 #[test]
 fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             // Autobahn 2.10: ten pings in one read get ten pongs, in order.
             let mut input = Vec::new();
             for i in 0..10 {
-                input.extend(frame(true, 0x9, k, format!("payload-{i}").as_bytes()));
+                input.extend(frame(true, 0, 0x9, k, format!("payload-{i}").as_bytes()));
             }
-            let mut c = conn(role, Config::default());
-            feed(&mut c, &input);
+            let mut c = connection(role, Config::default());
+            feed.receive(&mut c, &input);
             assert_eq!(events(&mut c).len(), 10);
             let sent = frames(&output(&mut c));
             let payloads: Vec<_> = sent
@@ -341,9 +298,9 @@ fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
             // A flood: 1000 pings unwritten give 16 pongs, the last one for the latest ping.
             let mut input = Vec::new();
             for i in 0..1000 {
-                input.extend(frame(true, 0x9, k, format!("{i}").as_bytes()));
+                input.extend(frame(true, 0, 0x9, k, format!("{i}").as_bytes()));
             }
-            feed(&mut c, &input);
+            feed.receive(&mut c, &input);
             assert_eq!(events(&mut c).len(), 1000);
             assert!(c.buffered_amount() <= 16 * (14 + 125));
             let sent = frames(&output(&mut c));
@@ -351,14 +308,14 @@ fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
             assert_eq!(sent[14].payload, b"14");
             assert_eq!(sent[15].payload, b"999");
             // A pong already partly written is never replaced.
-            let mut c = conn(role, Config::default());
+            let mut c = connection(role, Config::default());
             for i in 0..16 {
-                feed(&mut c, &frame(true, 0x9, k, format!("{i}").as_bytes()));
+                feed.receive(&mut c, &frame(true, 0, 0x9, k, format!("{i}").as_bytes()));
             }
             let _ = events(&mut c);
             let n = c.buffered_amount();
             c.consume_output(n - 1); // all but the last byte of the 16th pong
-            feed(&mut c, &frame(true, 0x9, k, b"late"));
+            feed.receive(&mut c, &frame(true, 0, 0x9, k, b"late"));
             let _ = events(&mut c);
             let rest = output(&mut c);
             let sent = frames(&rest[1..]);
@@ -368,39 +325,39 @@ fn pings_are_answered_one_for_one_then_coalesced_past_16_unsent() {
                 (OpCode::Pong, &b"late"[..])
             );
         }
-    });
+    }
 }
 
 #[test]
 fn auto_pong_can_be_switched_off() {
-    both(|| {
+    for feed in Feed::ALL {
         let mut config = Config::default();
         config.auto_pong = false;
-        let mut c = conn(Role::Server, config);
-        feed(&mut c, &frame(true, 0x9, Some(KEY), b"p"));
+        let mut c = connection(Role::Server, config);
+        feed.receive(&mut c, &frame(true, 0, 0x9, Some(KEY), b"p"));
         assert_eq!(events(&mut c), [Event::Ping(Bytes::from_static(b"p"))]);
         assert!(c.pending_output().is_empty());
         c.send_pong(b"p").unwrap();
         assert_eq!(c.pending_output(), b"\x8a\x01p");
-    });
+    }
 }
 
 #[test]
 fn unsolicited_pong_is_an_event_and_nothing_else() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
-            let mut c = conn(role, Config::default());
-            feed(&mut c, &frame(true, 0xA, peer_key(role), b"beat"));
+            let mut c = connection(role, Config::default());
+            feed.receive(&mut c, &frame(true, 0, 0xA, peer_key(role), b"beat"));
             assert_eq!(events(&mut c), [Event::Pong(Bytes::from_static(b"beat"))]);
             assert!(c.pending_output().is_empty());
             assert_eq!(c.state(), ReadyState::Open);
         }
-    });
+    }
 }
 
 #[test]
 fn close_is_echoed_with_the_same_code_and_later_frames_are_discarded() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             for (payload, echoed) in [
@@ -408,11 +365,11 @@ fn close_is_echoed_with_the_same_code_and_later_frames_are_discarded() {
                 (b"", b""),
                 (b"\x0f\xa0", b"\x0f\xa0"),
             ] {
-                let mut c = conn(role, Config::default());
-                let mut input = frame(true, 0x8, k, payload);
-                input.extend(frame(true, 0x1, k, b"after close"));
-                input.extend(frame(true, 0x9, k, b"ping after close"));
-                feed(&mut c, &input);
+                let mut c = connection(role, Config::default());
+                let mut input = frame(true, 0, 0x8, k, payload);
+                input.extend(frame(true, 0, 0x1, k, b"after close"));
+                input.extend(frame(true, 0, 0x9, k, b"ping after close"));
+                feed.receive(&mut c, &input);
                 let got = events(&mut c);
                 assert_eq!(got.len(), 2, "{got:?}");
                 let Event::Close(frame) = &got[0] else {
@@ -433,43 +390,45 @@ fn close_is_echoed_with_the_same_code_and_later_frames_are_discarded() {
                 assert_eq!(c.state(), ReadyState::Closed);
             }
         }
-    });
+    }
 }
 
 #[test]
 fn close_inside_a_fragmented_message_drops_the_partial_message() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
-            let mut input = frame(false, 0x1, k, b"partial");
-            input.extend(frame(true, 0x8, k, b"\x03\xe8"));
-            let mut c = conn(role, Config::default());
-            feed(&mut c, &input);
+            let mut input = frame(false, 0, 0x1, k, b"partial");
+            input.extend(frame(true, 0, 0x8, k, b"\x03\xe8"));
+            let mut c = connection(role, Config::default());
+            feed.receive(&mut c, &input);
             let got = events(&mut c);
             assert!(
                 matches!(&got[..], [Event::Close(_), Event::Closed(o)] if o.clean && o.code == CloseCode::NORMAL),
                 "{got:?}"
             );
         }
-    });
+    }
 }
 
 #[test]
 fn invalid_close_payloads() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             fails(
+                feed,
                 role,
-                &frame(true, 0x8, k, b"\x03"),
+                &frame(true, 0, 0x8, k, b"\x03"),
                 ProtocolError::CloseFrameTooShort,
             );
             for code in [
                 0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
             ] {
                 fails(
+                    feed,
                     role,
-                    &frame(true, 0x8, k, &code.to_be_bytes()),
+                    &frame(true, 0, 0x8, k, &code.to_be_bytes()),
                     ProtocolError::InvalidCloseCode,
                 );
             }
@@ -477,8 +436,8 @@ fn invalid_close_payloads() {
                 1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000,
                 4999,
             ] {
-                let mut c = conn(role, Config::default());
-                feed(&mut c, &frame(true, 0x8, k, &code.to_be_bytes()));
+                let mut c = connection(role, Config::default());
+                feed.receive(&mut c, &frame(true, 0, 0x8, k, &code.to_be_bytes()));
                 let got = events(&mut c);
                 assert!(
                     matches!(got.last(), Some(Event::Closed(o)) if o.clean && o.code.0 == code),
@@ -486,70 +445,68 @@ fn invalid_close_payloads() {
                 );
             }
         }
-    });
+    }
 }
 
 #[test]
 fn caller_errors_send_nothing() {
-    both(|| {
-        for role in ROLES {
-            let mut c = conn(role, Config::default());
-            for code in [1005u16, 1006, 1015, 1004, 999, 2000, 5000] {
-                assert_eq!(
-                    c.close(CloseCode(code), ""),
-                    Err(SendError::InvalidCloseCode),
-                    "{code}"
-                );
-                assert_eq!(
-                    c.fail(CloseCode(code), ""),
-                    Err(SendError::InvalidCloseCode),
-                    "{code}"
-                );
-            }
+    for role in ROLES {
+        let mut c = connection(role, Config::default());
+        for code in [1005u16, 1006, 1015, 1004, 999, 2000, 5000] {
             assert_eq!(
-                c.close(CloseCode::NORMAL, &"r".repeat(124)),
-                Err(SendError::CloseReasonTooLong)
+                c.close(CloseCode(code), ""),
+                Err(SendError::InvalidCloseCode),
+                "{code}"
             );
             assert_eq!(
-                c.send_ping(&[0; 126]),
-                Err(SendError::ControlPayloadTooLong)
+                c.fail(CloseCode(code), ""),
+                Err(SendError::InvalidCloseCode),
+                "{code}"
             );
-            assert_eq!(
-                c.send_pong(&[0; 126]),
-                Err(SendError::ControlPayloadTooLong)
-            );
-            assert_eq!(
-                c.send_fragment(MessageKind::Text, &b"\xff"[..], false),
-                Err(SendError::InvalidUtf8)
-            );
-            assert_eq!(
-                c.send_fragment(MessageKind::Text, &b"\xe2\x82"[..], true),
-                Err(SendError::InvalidUtf8)
-            );
-            assert!(c.pending_output().is_empty());
-            assert_eq!(c.state(), ReadyState::Open);
-            // Fragment rules.
-            c.send_fragment(MessageKind::Text, "a", false).unwrap();
-            let before = c.buffered_amount();
-            assert_eq!(c.send_text("whole"), Err(SendError::MessageInProgress));
-            assert_eq!(c.send_binary(b"whole"), Err(SendError::MessageInProgress));
-            assert_eq!(
-                c.send_fragment(MessageKind::Binary, "b", true),
-                Err(SendError::FragmentKindMismatch)
-            );
-            c.send_ping(b"between fragments").unwrap();
-            assert!(c.buffered_amount() > before);
-            c.send_fragment(MessageKind::Text, "b", true).unwrap();
-            c.send_text("next").unwrap();
         }
-    });
+        assert_eq!(
+            c.close(CloseCode::NORMAL, &"r".repeat(124)),
+            Err(SendError::CloseReasonTooLong)
+        );
+        assert_eq!(
+            c.send_ping(&[0; 126]),
+            Err(SendError::ControlPayloadTooLong)
+        );
+        assert_eq!(
+            c.send_pong(&[0; 126]),
+            Err(SendError::ControlPayloadTooLong)
+        );
+        assert_eq!(
+            c.send_fragment(MessageKind::Text, &b"\xff"[..], false),
+            Err(SendError::InvalidUtf8)
+        );
+        assert_eq!(
+            c.send_fragment(MessageKind::Text, &b"\xe2\x82"[..], true),
+            Err(SendError::InvalidUtf8)
+        );
+        assert!(c.pending_output().is_empty());
+        assert_eq!(c.state(), ReadyState::Open);
+        // Fragment rules.
+        c.send_fragment(MessageKind::Text, "a", false).unwrap();
+        let before = c.buffered_amount();
+        assert_eq!(c.send_text("whole"), Err(SendError::MessageInProgress));
+        assert_eq!(c.send_binary(b"whole"), Err(SendError::MessageInProgress));
+        assert_eq!(
+            c.send_fragment(MessageKind::Binary, "b", true),
+            Err(SendError::FragmentKindMismatch)
+        );
+        c.send_ping(b"between fragments").unwrap();
+        assert!(c.buffered_amount() > before);
+        c.send_fragment(MessageKind::Text, "b", true).unwrap();
+        c.send_text("next").unwrap();
+    }
 }
 
 #[test]
 fn after_our_close_data_is_refused_but_ping_and_pong_are_allowed() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
-            let mut c = conn(role, Config::default());
+            let mut c = connection(role, Config::default());
             c.close(CloseCode::NORMAL, "done").unwrap();
             assert_eq!(c.state(), ReadyState::Closing);
             let queued = c.buffered_amount();
@@ -565,8 +522,8 @@ fn after_our_close_data_is_refused_but_ping_and_pong_are_allowed() {
             c.send_pong(b"here").unwrap();
             // Messages from the peer still arrive while we wait for its Close.
             let k = peer_key(role);
-            feed(&mut c, &frame(true, 0x1, k, b"in flight"));
-            feed(&mut c, &frame(true, 0x9, k, b"p"));
+            feed.receive(&mut c, &frame(true, 0, 0x1, k, b"in flight"));
+            feed.receive(&mut c, &frame(true, 0, 0x9, k, b"p"));
             let got = events(&mut c);
             assert_eq!(
                 got,
@@ -581,7 +538,7 @@ fn after_our_close_data_is_refused_but_ping_and_pong_are_allowed() {
                 ops,
                 [OpCode::Close, OpCode::Ping, OpCode::Pong, OpCode::Pong]
             );
-            feed(&mut c, &frame(true, 0x8, k, b"\x03\xe8"));
+            feed.receive(&mut c, &frame(true, 0, 0x8, k, b"\x03\xe8"));
             let got = events(&mut c);
             assert!(
                 matches!(&got[..], [Event::Close(_), Event::Closed(o)] if o.clean && o.initiator == Initiator::Local)
@@ -592,17 +549,17 @@ fn after_our_close_data_is_refused_but_ping_and_pong_are_allowed() {
             assert_eq!(c.close(CloseCode::NORMAL, ""), Err(SendError::Closed));
             assert_eq!(c.fail(CloseCode::NORMAL, ""), Err(SendError::Closed));
         }
-    });
+    }
 }
 
 #[test]
 fn eof_before_the_closing_handshake_is_1006_and_loses_nothing_delivered() {
-    both(|| {
+    for feed in Feed::ALL {
         for role in ROLES {
             let k = peer_key(role);
             // In every state: open, mid-header, mid-payload, mid-message, after our close.
-            let msg = frame(true, 0x1, k, b"delivered");
-            let partial = frame(true, 0x2, k, b"never complete");
+            let msg = frame(true, 0, 0x1, k, b"delivered");
+            let partial = frame(true, 0, 0x2, k, b"never complete");
             for (input, close_first) in [
                 (msg.clone(), false),
                 ([msg.clone(), partial[..1].to_vec()].concat(), false),
@@ -610,14 +567,17 @@ fn eof_before_the_closing_handshake_is_1006_and_loses_nothing_delivered() {
                     [msg.clone(), partial[..partial.len() - 3].to_vec()].concat(),
                     false,
                 ),
-                ([msg.clone(), frame(false, 0x1, k, b"half")].concat(), false),
+                (
+                    [msg.clone(), frame(false, 0, 0x1, k, b"half")].concat(),
+                    false,
+                ),
                 (msg.clone(), true),
             ] {
-                let mut c = conn(role, Config::default());
+                let mut c = connection(role, Config::default());
                 if close_first {
                     c.close(CloseCode::NORMAL, "").unwrap();
                 }
-                feed(&mut c, &input);
+                feed.receive(&mut c, &input);
                 c.receive_eof();
                 c.receive_eof(); // idempotent
                 let got = events(&mut c);
@@ -638,36 +598,36 @@ fn eof_before_the_closing_handshake_is_1006_and_loses_nothing_delivered() {
                 assert!(c.wants_transport_close());
             }
         }
-    });
+    }
 }
 
 #[test]
 fn after_the_closing_handshake_the_server_closes_the_transport_first() {
-    both(|| {
+    for feed in Feed::ALL {
         // Server side: after echoing, it wants the transport closed once the echo is written.
-        let mut s = conn(Role::Server, Config::default());
-        s.receive(&frame(true, 0x8, Some(KEY), b"\x03\xe8"));
+        let mut s = connection(Role::Server, Config::default());
+        feed.receive(&mut s, &frame(true, 0, 0x8, Some(KEY), b"\x03\xe8"));
         let _ = events(&mut s);
         assert!(!s.wants_transport_close(), "echo not written yet");
         let _ = output(&mut s);
         assert!(s.wants_transport_close());
         // Client side: the handshake is complete but it waits for the server's EOF.
-        let mut c = conn(Role::Client, Config::default());
+        let mut c = connection(Role::Client, Config::default());
         c.close(CloseCode::NORMAL, "").unwrap();
         let _ = output(&mut c);
-        feed(&mut c, &frame(true, 0x8, None, b"\x03\xe8"));
+        feed.receive(&mut c, &frame(true, 0, 0x8, None, b"\x03\xe8"));
         let got = events(&mut c);
         assert!(matches!(got.last(), Some(Event::Closed(o)) if o.clean));
         assert!(!c.wants_transport_close());
         c.receive_eof();
         assert_eq!(c.poll_event(), None, "no second outcome");
         assert!(c.wants_transport_close());
-    });
+    }
 }
 
 #[test]
 fn servers_never_draw_mask_keys() {
-    both(|| {
+    for feed in Feed::ALL {
         struct Panicking;
         impl wsmachine::MaskSource for Panicking {
             fn fill_bytes(&mut self, _: &mut [u8]) {
@@ -682,9 +642,9 @@ fn servers_never_draw_mask_keys() {
         );
         s.send_text("x").unwrap();
         s.send_ping(b"").unwrap();
-        s.receive(&frame(true, 0x9, Some(KEY), b""));
+        feed.receive(&mut s, &frame(true, 0, 0x9, Some(KEY), b""));
         let _ = events(&mut s);
         s.close(CloseCode::NORMAL, "").unwrap();
         assert!(frames(&output(&mut s)).iter().all(|f| !f.masked));
-    });
+    }
 }

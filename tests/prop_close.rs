@@ -2,12 +2,10 @@
 //! encode and parse and through a connection pair; any payload either parses and re-encodes to
 //! itself or fails with the error the policy table names.
 
-mod common;
-
-use common::Pair;
 use proptest::prelude::*;
 use wsmachine::close::MAX_REASON_LEN;
 use wsmachine::{Bytes, CloseCode, CloseFrame, Event, ProtocolError};
+use wsmachine_testkit::Pair;
 
 fn sendable_code() -> impl Strategy<Value = CloseCode> {
     prop_oneof![1000u16..=1003, 1007u16..=1014, 3000u16..=4999].prop_map(CloseCode)

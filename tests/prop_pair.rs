@@ -2,12 +2,10 @@
 //! arrives identically at the other through the in-memory pair, in either direction and
 //! whether the receiver takes whole messages or streams them; then a close completes cleanly.
 
-mod common;
-
-use common::Pair;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use wsmachine::{Bytes, CloseCode, Config, Connection, Event, MessageKind};
+use wsmachine_testkit::Pair;
 
 #[derive(Clone, Debug)]
 enum Send {
@@ -202,7 +200,6 @@ proptest! {
 mod deflate {
     use super::*;
     use wsmachine::extensions::DeflateParams;
-    use wsmachine::{FixedMask, Negotiated, Role};
 
     fn params() -> impl Strategy<Value = DeflateParams> {
         (
@@ -238,17 +235,7 @@ mod deflate {
                 c.deflate.level = level;
                 c.deflate.threshold = threshold;
             }
-            let negotiated = Negotiated::new().with_deflate(params);
-            let pair = Pair::from_connections(
-                Connection::with_mask_source(
-                    Role::Client,
-                    negotiated.clone(),
-                    client,
-                    FixedMask(common::KEY),
-                ),
-                Connection::new(Role::Server, negotiated, server),
-            );
-            check_delivery(pair, from_client, &items)?;
+            check_delivery(Pair::with_deflate(params, client, server), from_client, &items)?;
         }
     }
 }

@@ -2,11 +2,9 @@
 //! reports or writes, for either role, for valid streams and for streams with a corrupted
 //! byte, whether events are taken after every read or only at the end.
 
-mod common;
-
-use common::frame;
 use proptest::prelude::*;
 use wsmachine::{Config, Connection, Event, FixedMask, MessageKind, Negotiated, Role};
+use wsmachine_testkit::{KEY, frame, output, peer_key};
 
 /// One frame from the peer: fin, opcode, payload.
 type Frame = (bool, u8, Vec<u8>);
@@ -119,21 +117,18 @@ fn stream() -> impl Strategy<Value = Stream> {
     )
         .prop_map(
             |(role, streaming, auto_pong, items, close, corrupt, cuts)| {
-                let key = match role {
-                    Role::Server => Some([0xa1, 0xb2, 0xc3, 0xd4]),
-                    Role::Client => None,
-                };
+                let key = peer_key(role);
                 let mut bytes = Vec::new();
                 for (fin, opcode, payload) in frames_of(&items) {
-                    bytes.extend(frame(fin, opcode, key, &payload));
+                    bytes.extend(frame(fin, 0, opcode, key, &payload));
                 }
                 if let Some((code, reason)) = close {
                     let mut payload = code.to_be_bytes().to_vec();
                     payload.extend_from_slice(reason.as_bytes());
                     payload.truncate(125);
-                    bytes.extend(frame(true, 8, key, &payload));
+                    bytes.extend(frame(true, 0, 8, key, &payload));
                     // Anything after the Close is ignored.
-                    bytes.extend(frame(true, 2, key, b"late"));
+                    bytes.extend(frame(true, 0, 2, key, b"late"));
                 }
                 if let Some((at, xor)) = corrupt {
                     if !bytes.is_empty() {
@@ -200,28 +195,24 @@ fn run(s: &Stream, cuts: &[usize], poll_each: bool) -> (Vec<Seen>, Vec<u8>) {
     let mut config = Config::default();
     config.streaming = s.streaming;
     config.auto_pong = s.auto_pong;
-    let mut conn = Connection::with_mask_source(
-        s.role,
-        Negotiated::default(),
-        config,
-        FixedMask(common::KEY),
-    );
+    let mut conn =
+        Connection::with_mask_source(s.role, Negotiated::default(), config, FixedMask(KEY));
     let mut events = Vec::new();
     let mut start = 0;
     for &cut in cuts.iter().chain(std::iter::once(&s.bytes.len())) {
         conn.receive(&s.bytes[start..cut]);
         start = cut;
         if poll_each {
-            events.extend(common::events(&mut conn));
+            events.extend(wsmachine_testkit::events(&mut conn));
         }
     }
     conn.receive_eof();
-    events.extend(common::events(&mut conn));
+    events.extend(wsmachine_testkit::events(&mut conn));
     assert!(
         matches!(events.last(), Some(Event::Closed(_))),
         "no outcome at the end: {events:?}"
     );
-    (normalize(events), common::output(&mut conn))
+    (normalize(events), output(&mut conn))
 }
 
 proptest! {

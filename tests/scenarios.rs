@@ -1,14 +1,12 @@
 //! Scenarios through the in-memory pair: closing from either side, simultaneous close,
 //! failures, EOF, many messages, streaming.
 
-mod common;
-
-use common::{KEY, Pair, events, frame, frames, output};
 use wsmachine::frame::OpCode;
 use wsmachine::{
     Bytes, CloseCode, Config, Connection, Event, FixedMask, Initiator, MessageKind, Negotiated,
     ProtocolError, ReadyState, Role,
 };
+use wsmachine_testkit::{KEY, Pair, events, frame, frames, output};
 
 fn outcome(events: &[Event]) -> &wsmachine::CloseOutcome {
     match events.last() {
@@ -55,7 +53,7 @@ fn client_initiated_close() {
     assert_eq!(pair.client.state(), ReadyState::Closed);
     assert_eq!(pair.server.state(), ReadyState::Closed);
     // The server closed the transport first; the client saw EOF after the clean close.
-    assert!(pair.client_eof && pair.server_eof);
+    assert!(pair.transport_closed());
     assert!(pair.client.wants_transport_close());
 }
 
@@ -114,7 +112,7 @@ fn failure_on_one_side_reaches_the_other_as_a_close_with_that_code() {
     let mut pair = Pair::connected();
     // A server that (wrongly) masks: inject a masked frame into the client by hand.
     pair.client
-        .receive(&frame(true, 0x1, Some([1, 2, 3, 4]), b"x"));
+        .receive(&frame(true, 0, 0x1, Some([1, 2, 3, 4]), b"x"));
     pair.drive();
     let c = pair.take_client_events();
     let s = pair.take_server_events();
@@ -164,9 +162,9 @@ fn many_small_messages_in_one_read_are_bounded_and_complete() {
     // 10,000 frames in one receive: events come out in order, the queue stays bounded.
     let mut input = Vec::new();
     for i in 0..10_000u32 {
-        input.extend(frame(true, 0x2, Some(KEY), &i.to_be_bytes()));
+        input.extend(frame(true, 0, 0x2, Some(KEY), &i.to_be_bytes()));
     }
-    input.extend(frame(true, 0x8, Some(KEY), b"\x03\xe8"));
+    input.extend(frame(true, 0, 0x8, Some(KEY), b"\x03\xe8"));
     let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
     s.receive(&input);
     let got = events(&mut s);
@@ -263,8 +261,8 @@ fn streaming_delivers_chunks_as_they_arrive_with_fin() {
     config.streaming = true;
     let mut s = Connection::new(Role::Server, Negotiated::default(), config);
     let text = "añ€𝄞".repeat(50);
-    let mut input = frame(false, 0x1, Some(KEY), &text.as_bytes()[..101]);
-    input.extend(frame(true, 0x0, Some(KEY), &text.as_bytes()[101..]));
+    let mut input = frame(false, 0, 0x1, Some(KEY), &text.as_bytes()[..101]);
+    input.extend(frame(true, 0, 0x0, Some(KEY), &text.as_bytes()[101..]));
     let mut chunks = Vec::new();
     for piece in input.chunks(7) {
         s.receive(piece);
@@ -284,8 +282,8 @@ fn streaming_delivers_chunks_as_they_arrive_with_fin() {
     assert_eq!(fins.iter().filter(|f| **f).count(), 1);
     assert!(fins.last().unwrap());
     // Binary, and an empty final fragment still ends the message.
-    let mut input = frame(false, 0x2, Some(KEY), b"abc");
-    input.extend(frame(true, 0x0, Some(KEY), b""));
+    let mut input = frame(false, 0, 0x2, Some(KEY), b"abc");
+    input.extend(frame(true, 0, 0x0, Some(KEY), b""));
     s.receive(&input);
     assert_eq!(
         events(&mut s),
@@ -301,7 +299,7 @@ fn streaming_delivers_chunks_as_they_arrive_with_fin() {
         ]
     );
     // UTF-8 is still checked in streaming mode, fail-fast.
-    s.receive(&frame(false, 0x1, Some(KEY), b"ok\xc0"));
+    s.receive(&frame(false, 0, 0x1, Some(KEY), b"ok\xc0"));
     let got = events(&mut s);
     assert_eq!(outcome(&got).error, Some(ProtocolError::InvalidUtf8));
 }
@@ -347,9 +345,9 @@ fn client_without_mask_source_refuses_to_send() {
 /// peer's Close can still be answered, and the answers go out before our Close reply.
 #[test]
 fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
-    let mut input = frame(true, 0x1, Some(KEY), b"one");
-    input.extend(frame(true, 0x1, Some(KEY), b"two"));
-    input.extend(frame(true, 0x8, Some(KEY), b"\x03\xe8"));
+    let mut input = frame(true, 0, 0x1, Some(KEY), b"one");
+    input.extend(frame(true, 0, 0x1, Some(KEY), b"two"));
+    input.extend(frame(true, 0, 0x8, Some(KEY), b"\x03\xe8"));
     let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
     s.receive(&input);
     assert_eq!(s.state(), ReadyState::Open, "the Close is not taken yet");
@@ -388,10 +386,8 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
 /// message is delivered and can be answered; the connection fails with 1002 after it.
 #[test]
 fn a_message_before_a_protocol_error_in_the_same_read_can_be_answered() {
-    let mut input = frame(true, 0x1, Some(KEY), b"fine");
-    let mut bad = frame(true, 0x1, Some(KEY), b"rsv");
-    bad[0] |= 0x20; // RSV2
-    input.extend(bad);
+    let mut input = frame(true, 0, 0x1, Some(KEY), b"fine");
+    input.extend(frame(true, 0b010, 0x1, Some(KEY), b"rsv")); // RSV2
     let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
     s.receive(&input);
     let first = s.poll_event();

@@ -11,16 +11,17 @@
 //! refused).
 
 use arbitrary::{Arbitrary, Unstructured};
-use flate2::{Compress, Compression, FlushCompress};
+use flate2::{Compress, Compression};
 use wsmachine::extensions::DeflateParams;
-use wsmachine::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, apply_mask};
+use wsmachine::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1};
 use wsmachine::{
     CloseCode, CloseFrame, Config, Connection, Event, FixedMask, Initiator, MessageKind,
     Negotiated, ReadyState, Role, SendError,
 };
+use wsmachine_testkit::deflate::{Direction, compress_message};
+use wsmachine_testkit::{FrameBuilder, Length, RawOpcode, WireChecker, fragments, take_output};
 
-use crate::output::take_output;
-use crate::wire::{Direction, WireChecker, spread_windows};
+use crate::spread_windows;
 
 /// The largest control frame on the wire: a 14-byte header and 125 bytes of payload.
 pub const MAX_CONTROL_FRAME: usize = MAX_HEADER_LEN + MAX_CONTROL_PAYLOAD;
@@ -107,39 +108,30 @@ pub enum Quirk {
 impl FrameSpec {
     /// The frame's bytes as a peer would send them to `receiver`.
     pub fn encode(&self, receiver: Role) -> Vec<u8> {
-        let mut rsv = 0;
-        let mut opcode = self.opcode.as_u8();
-        let mut masked = receiver == Role::Server;
-        let mut len = self.payload.len() as u64;
-        let mut form = 0; // 0: minimal, 16 or 64: forced
+        let mut frame = FrameBuilder {
+            fin: self.fin,
+            rsv: 0,
+            opcode: self.opcode.into(),
+            masking_key: (receiver == Role::Server).then_some(self.key),
+            length: Length::Minimal,
+            payload: &self.payload,
+        };
         match self.quirk {
             None => {}
-            Some(Quirk::Rsv(r)) => rsv = r & 0b111,
-            Some(Quirk::RawOpcode(o)) => opcode = o & 0x0F,
-            Some(Quirk::WrongMask) => masked = !masked,
-            Some(Quirk::Len16) if len <= 0xFFFF => form = 16,
+            Some(Quirk::Rsv(r)) => frame.rsv = r & 0b111,
+            Some(Quirk::RawOpcode(o)) => frame.opcode = RawOpcode(o & 0x0F),
+            Some(Quirk::WrongMask) => {
+                frame.masking_key = match frame.masking_key {
+                    Some(_) => None,
+                    None => Some(self.key),
+                }
+            }
+            Some(Quirk::Len16) if self.payload.len() <= 0xFFFF => frame.length = Length::Extended16,
             Some(Quirk::Len16) => {}
-            Some(Quirk::Len64) => form = 64,
-            Some(Quirk::DeclaredLen(d)) => len = d,
+            Some(Quirk::Len64) => frame.length = Length::Extended64,
+            Some(Quirk::DeclaredLen(d)) => frame.length = Length::Declared(d),
         }
-        let mut out = vec![(u8::from(self.fin) << 7) | (rsv << 4) | opcode];
-        let mask_bit = if masked { 0x80 } else { 0 };
-        if form == 0 && len < 126 {
-            out.push(mask_bit | len as u8);
-        } else if form == 16 || (form == 0 && len <= 0xFFFF) {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        } else {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&len.to_be_bytes());
-        }
-        let mut body = self.payload.clone();
-        if masked {
-            out.extend_from_slice(&self.key);
-            apply_mask(&mut body, self.key, 0);
-        }
-        out.extend_from_slice(&body);
-        out
+        frame.encode()
     }
 }
 
@@ -646,58 +638,16 @@ impl Harness {
         let z = self.peer_deflate.get_or_insert_with(|| {
             Compress::new_with_window_bits(Compression::default(), false, bits)
         });
-        let mut out = Vec::with_capacity(data.len() + 64);
-        let mut pos = 0;
-        loop {
-            if out.len() == out.capacity() {
-                out.reserve(out.len().max(64));
-            }
-            let before = z.total_in();
-            z.compress_vec(&data[pos..], &mut out, FlushCompress::Sync)
-                .expect("compressing in memory");
-            pos += (z.total_in() - before) as usize;
-            if pos == data.len() && out.len() < out.capacity() {
-                break;
-            }
-        }
-        if out.is_empty() {
-            // Nothing new since the last flush (an empty message after another): zlib writes
-            // nothing. An empty stored block stands for it (RFC 7692 §7.2.3.6).
-            out.push(0x00);
-        } else {
-            assert!(
-                out.ends_with(&[0x00, 0x00, 0xff, 0xff]),
-                "a sync flush ends the block"
-            );
-            out.truncate(out.len() - 4);
-        }
+        let out = compress_message(z, &data);
 
         let mut cuts: Vec<usize> = cuts
             .iter()
             .map(|&c| usize::from(c) % (out.len() + 1))
             .collect();
         cuts.sort_unstable();
-        cuts.push(out.len());
-        let mut bytes = Vec::new();
-        let mut start = 0;
-        for (i, &cut) in cuts.iter().enumerate() {
-            let opcode = match (i, text) {
-                (0, true) => OpCode::Text,
-                (0, false) => OpCode::Binary,
-                _ => OpCode::Continuation,
-            };
-            let spec = FrameSpec {
-                fin: i == cuts.len() - 1,
-                opcode,
-                payload: out[start..cut].to_vec(),
-                key,
-                quirk: (i == 0).then_some(Quirk::Rsv(0b100)),
-                split: 0,
-            };
-            bytes.extend(spec.encode(self.role));
-            start = cut;
-        }
-        bytes
+        let opcode = if text { OpCode::Text } else { OpCode::Binary };
+        let key = (self.role == Role::Server).then_some(key);
+        fragments(opcode, RSV1, key, &out, &cuts).concat()
     }
 
     /// Checks after every operation.

@@ -13,14 +13,12 @@
 //! panic, and the connection's output stays small (Pongs and one Close).
 
 use arbitrary::{Arbitrary, Unstructured};
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Compression, Decompress, FlushDecompress, Status};
 use wsmachine::extensions::DeflateParams;
-use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, apply_mask};
-use wsmachine::{Config, Connection, Event, FixedMask, Negotiated, Role};
-
-use crate::output::take_output;
-
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+use wsmachine::frame::{OpCode, RSV1};
+use wsmachine::{Config, Connection, Event, Role};
+use wsmachine_testkit::deflate::{TAIL, compress_message, connection};
+use wsmachine_testkit::{fragments, frame, peer_key, take_output};
 
 #[derive(Arbitrary, Debug, Clone)]
 pub struct Input {
@@ -109,8 +107,7 @@ pub fn check(input: &Input) {
     let mut config = Config::default();
     config.max_message_size = limit;
     config.streaming = input.streaming;
-    let negotiated = Negotiated::new().with_deflate(params);
-    let mut conn = Connection::with_mask_source(role, negotiated, config, FixedMask([1, 2, 3, 4]));
+    let mut conn = connection(role, Some(params), config);
 
     // The peer: its compressor, the wire, and the reference's verdicts.
     let mut peer = Compress::new_with_window_bits(Compression::new(6), false, window_bits.max(9));
@@ -218,26 +215,7 @@ impl Payload {
     fn bytes(&self, peer: &mut Compress, no_context_takeover: bool) -> Vec<u8> {
         let compress = |peer: &mut Compress, data: &[u8], level: u8| {
             let _ = peer.set_level(Compression::new(u32::from(level % 10)));
-            let mut out = Vec::with_capacity(data.len() + 64);
-            let mut rest = data;
-            loop {
-                if out.len() == out.capacity() {
-                    out.reserve(out.capacity() + 64);
-                }
-                let before = peer.total_in();
-                peer.compress_vec(rest, &mut out, FlushCompress::Sync)
-                    .expect("compress");
-                rest = &rest[(peer.total_in() - before) as usize..];
-                if rest.is_empty() && out.len() < out.capacity() {
-                    break;
-                }
-            }
-            if out.ends_with(&TAIL) {
-                out.truncate(out.len() - 4);
-            }
-            if out.is_empty() {
-                out.push(0);
-            }
+            let out = compress_message(peer, data);
             if no_context_takeover {
                 peer.reset();
             }
@@ -279,57 +257,22 @@ impl Message {
             })
             .collect();
         cuts.sort_unstable();
-        cuts.push(payload.len());
+        let opcode = if self.text {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
+        let key = peer_key(receiver);
+        let ping = frame(true, 0, OpCode::Ping, key, b"between");
+        let fragments = fragments(opcode, RSV1, key, payload, &cuts);
         let mut out = Vec::new();
-        let mut start = 0;
-        for (i, &end) in cuts.iter().enumerate() {
-            let last = i + 1 == cuts.len();
-            let opcode = match (i, self.text) {
-                (0, true) => OpCode::Text,
-                (0, false) => OpCode::Binary,
-                _ => OpCode::Continuation,
-            };
-            let rsv = if i == 0 { RSV1 } else { 0 };
-            push_frame(
-                &mut out,
-                last,
-                rsv,
-                opcode,
-                &payload[start..end.max(start)],
-                receiver,
-            );
-            if !last && self.pings {
-                push_frame(&mut out, true, 0, OpCode::Ping, b"between", receiver);
+        for (i, fragment) in fragments.iter().enumerate() {
+            if i > 0 && self.pings {
+                out.extend_from_slice(&ping);
             }
-            start = end.max(start);
+            out.extend_from_slice(fragment);
         }
         out
-    }
-}
-
-fn push_frame(
-    out: &mut Vec<u8>,
-    fin: bool,
-    rsv: u8,
-    opcode: OpCode,
-    payload: &[u8],
-    receiver: Role,
-) {
-    let key = (receiver == Role::Server).then_some([0x37, 0xfa, 0x21, 0x3d]);
-    let header = FrameHeader {
-        fin,
-        rsv,
-        opcode,
-        masking_key: key,
-        payload_len: payload.len() as u64,
-    };
-    let mut buf = [0; MAX_HEADER_LEN];
-    let n = header.encode(&mut buf);
-    out.extend_from_slice(&buf[..n]);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    if let Some(key) = key {
-        apply_mask(&mut out[start..], key, 0);
     }
 }
 

@@ -16,9 +16,9 @@ use wsmachine::{
     CloseCode, CloseFrame, CloseOutcome, Config, Connection, Event, FixedMask, Initiator,
     MessageKind, Negotiated, ReadyState, Role,
 };
+use wsmachine_testkit::{Pair, WireChecker};
 
-use crate::output::take_output;
-use crate::wire::{WireChecker, spread_windows};
+use crate::spread_windows;
 
 /// What one side does.
 #[derive(Arbitrary, Debug)]
@@ -91,10 +91,28 @@ pub struct PairScript {
 
 type Message = (MessageKind, Vec<u8>);
 
-/// One end and the model of what it sent and received.
+/// A connection of `role` configured by `config`, maybe with permessage-deflate.
+fn connection(
+    role: Role,
+    config: &SideConfig,
+    key: [u8; 4],
+    deflate: Option<DeflateParams>,
+) -> Connection {
+    let mut c = Config::default();
+    c.auto_pong = config.auto_pong;
+    c.streaming = config.streaming;
+    c.deflate.level = config.deflate_level % 10;
+    c.deflate.threshold = usize::from(config.deflate_threshold);
+    let mut negotiated = Negotiated::new();
+    if let Some(params) = deflate.map(spread_windows) {
+        negotiated = negotiated.with_deflate(params);
+    }
+    Connection::with_mask_source(role, negotiated, c, FixedMask(key))
+}
+
+/// The model of what one end sent and received.
+#[derive(Default)]
 struct Side {
-    conn: Connection,
-    wire: WireChecker,
     /// Complete messages sent, in order.
     sent: Vec<Message>,
     /// The fragmented message being sent.
@@ -117,49 +135,21 @@ struct Side {
 }
 
 impl Side {
-    fn new(role: Role, config: &SideConfig, key: [u8; 4], deflate: Option<DeflateParams>) -> Self {
-        let mut c = Config::default();
-        c.auto_pong = config.auto_pong;
-        c.streaming = config.streaming;
-        c.deflate.level = config.deflate_level % 10;
-        c.deflate.threshold = usize::from(config.deflate_threshold);
-        let deflate = deflate.map(spread_windows);
-        let mut negotiated = Negotiated::new();
-        if let Some(params) = deflate {
-            negotiated = negotiated.with_deflate(params);
-        }
-        Self {
-            conn: Connection::with_mask_source(role, negotiated, c, FixedMask(key)),
-            wire: WireChecker::with_deflate(role, deflate.as_ref()),
-            sent: Vec::new(),
-            sending: None,
-            pings: Vec::new(),
-            pongs: Vec::new(),
-            failed: false,
-            received: Vec::new(),
-            chunks: None,
-            received_pings: Vec::new(),
-            received_pongs: Vec::new(),
-            close_event: None,
-            outcome: None,
-        }
-    }
-
-    fn act(&mut self, op: &SideOp) {
+    fn act(&mut self, conn: &mut Connection, op: &SideOp) {
         match op {
             SideOp::SendText(s) => {
-                if self.conn.send_text(s.as_str()).is_ok() {
+                if conn.send_text(s.as_str()).is_ok() {
                     self.sent.push((MessageKind::Text, s.as_bytes().to_vec()));
                 }
             }
             SideOp::SendBinary(b) => {
-                if self.conn.send_binary(&b[..]).is_ok() {
+                if conn.send_binary(&b[..]).is_ok() {
                     self.sent.push((MessageKind::Binary, b.clone()));
                 }
             }
             SideOp::SendLarge { byte, len } => {
                 let data = vec![*byte; usize::from(*len)];
-                if self.conn.send_binary(data.clone()).is_ok() {
+                if conn.send_binary(data.clone()).is_ok() {
                     self.sent.push((MessageKind::Binary, data));
                 }
             }
@@ -169,7 +159,7 @@ impl Side {
                 } else {
                     MessageKind::Binary
                 };
-                self.fragment(kind, data, *fin);
+                self.fragment(conn, kind, data, *fin);
             }
             SideOp::SendTextInPieces { text, cuts } => {
                 let bytes = text.as_bytes();
@@ -180,29 +170,29 @@ impl Side {
                 cuts.sort_unstable();
                 let mut start = 0;
                 for cut in cuts {
-                    if !self.fragment(MessageKind::Text, &bytes[start..cut], false) {
+                    if !self.fragment(conn, MessageKind::Text, &bytes[start..cut], false) {
                         return;
                     }
                     start = cut;
                 }
-                self.fragment(MessageKind::Text, &bytes[start..], true);
+                self.fragment(conn, MessageKind::Text, &bytes[start..], true);
             }
             SideOp::Ping(p) => {
-                let open = self.conn.state() == ReadyState::Open;
-                if self.conn.send_ping(p).is_ok() && open {
+                let open = conn.state() == ReadyState::Open;
+                if conn.send_ping(p).is_ok() && open {
                     self.pings.push(p.clone());
                 }
             }
             SideOp::Pong(p) => {
-                if self.conn.send_pong(p).is_ok() {
+                if conn.send_pong(p).is_ok() {
                     self.pongs.push(p.clone());
                 }
             }
             SideOp::Close(frame) => {
-                let _ = self.conn.close(frame.code(), frame.reason());
+                let _ = conn.close(frame.code(), frame.reason());
             }
             SideOp::Fail(frame) => {
-                if self.conn.fail(frame.code(), frame.reason()).is_ok() {
+                if conn.fail(frame.code(), frame.reason()).is_ok() {
                     self.failed = true;
                 }
             }
@@ -210,8 +200,14 @@ impl Side {
     }
 
     /// Sends a fragment; returns whether it was accepted.
-    fn fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> bool {
-        if self.conn.send_fragment(kind, data, fin).is_err() {
+    fn fragment(
+        &mut self,
+        conn: &mut Connection,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> bool {
+        if conn.send_fragment(kind, data, fin).is_err() {
             return false;
         }
         let (open_kind, bytes) = self.sending.get_or_insert_with(|| (kind, Vec::new()));
@@ -224,14 +220,9 @@ impl Side {
         true
     }
 
-    /// Takes up to `n` events; returns whether there was any.
-    fn poll(&mut self, n: usize) -> bool {
-        let mut any = false;
-        for _ in 0..n {
-            let Some(event) = self.conn.poll_event() else {
-                break;
-            };
-            any = true;
+    /// Takes the events the connection reported, in order.
+    fn take(&mut self, events: Vec<Event>) {
+        for event in events {
             assert!(self.outcome.is_none(), "event after the outcome: {event:?}");
             match event {
                 Event::Text(t) => self
@@ -249,7 +240,6 @@ impl Side {
                 other => panic!("unknown event {other:?}"),
             }
         }
-        any
     }
 
     fn chunk(&mut self, kind: MessageKind, data: &[u8], fin: bool) {
@@ -263,63 +253,24 @@ impl Side {
     }
 }
 
-/// The two sides and the transport between them.
-struct Pair {
+/// The pair (connections, transport, wire checkers) and the model of each end.
+struct Run {
+    pair: Pair,
     client: Side,
     server: Side,
-    /// The transport is closed (both directions).
-    closed: bool,
-    /// It was closed by a cut, not by a side that asked for it.
-    cut: bool,
 }
 
-impl Pair {
-    /// Moves up to `n` bytes from one side to the other; returns whether any moved.
-    fn transfer(&mut self, to_server: bool, n: usize) -> bool {
-        let (from, to) = if to_server {
-            (&mut self.client, &mut self.server)
-        } else {
-            (&mut self.server, &mut self.client)
-        };
-        let bytes = take_output(&mut from.conn, n);
-        from.wire.push(&bytes);
-        if !self.closed {
-            to.conn.receive(&bytes);
-        }
-        !bytes.is_empty()
-    }
-
-    fn eof(&mut self) {
-        self.closed = true;
-        self.client.conn.receive_eof();
-        self.server.conn.receive_eof();
-    }
-
-    /// Closes the transport when a side asks for it, as a driver does.
-    fn after_op(&mut self) -> bool {
-        if !self.closed
-            && (self.client.conn.wants_transport_close()
-                || self.server.conn.wants_transport_close())
-        {
-            self.eof();
-            return true;
-        }
-        false
+impl Run {
+    /// Hands the events the pair took to the models.
+    fn take_events(&mut self) {
+        self.client.take(self.pair.take_client_events());
+        self.server.take(self.pair.take_server_events());
     }
 
     /// Moves everything and takes every event until nothing changes.
     fn settle(&mut self) {
-        for _ in 0..1000 {
-            let mut progress = self.transfer(true, usize::MAX);
-            progress |= self.transfer(false, usize::MAX);
-            progress |= self.client.poll(usize::MAX);
-            progress |= self.server.poll(usize::MAX);
-            progress |= self.after_op();
-            if !progress {
-                return;
-            }
-        }
-        panic!("the pair did not settle");
+        self.pair.drive();
+        self.take_events();
     }
 }
 
@@ -328,61 +279,64 @@ pub fn run(data: &[u8]) {
     let Ok(script) = PairScript::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
     };
-    let mut pair = Pair {
-        client: Side::new(Role::Client, &script.client, script.key, script.deflate),
-        server: Side::new(Role::Server, &script.server, script.key, script.deflate),
-        closed: false,
-        cut: false,
+    let mut run = Run {
+        pair: Pair::from_connections(
+            connection(Role::Client, &script.client, script.key, script.deflate),
+            connection(Role::Server, &script.server, script.key, script.deflate),
+        ),
+        client: Side::default(),
+        server: Side::default(),
     };
     for op in &script.ops {
         match op {
-            PairOp::Client(op) => pair.client.act(op),
-            PairOp::Server(op) => pair.server.act(op),
+            PairOp::Client(op) => run.client.act(&mut run.pair.client, op),
+            PairOp::Server(op) => run.server.act(&mut run.pair.server, op),
             PairOp::Transfer { to_server, n } => {
-                pair.transfer(*to_server, usize::from(*n));
+                run.pair.transfer(role(*to_server), usize::from(*n));
             }
             PairOp::TransferMany { to_server, n } => {
-                pair.transfer(*to_server, usize::from(*n));
+                run.pair.transfer(role(*to_server), usize::from(*n));
             }
             PairOp::TransferAll => {
-                pair.transfer(true, usize::MAX);
-                pair.transfer(false, usize::MAX);
+                run.pair.transfer(Role::Server, usize::MAX);
+                run.pair.transfer(Role::Client, usize::MAX);
             }
-            PairOp::Poll { server: true, n } => {
-                pair.server.poll(usize::from(*n));
+            PairOp::Poll { server, n } => {
+                run.pair.poll(role(*server), usize::from(*n));
+                run.take_events();
             }
-            PairOp::Poll { server: false, n } => {
-                pair.client.poll(usize::from(*n));
-            }
-            PairOp::Cut => {
-                if !pair.closed {
-                    pair.cut = true;
-                    pair.eof();
-                }
-            }
+            PairOp::Cut => run.pair.cut(),
         }
-        pair.after_op();
+        run.pair.close_transport_if_wanted();
     }
     // Whatever is in flight arrives; then the client closes if nobody has, then the server.
-    pair.settle();
-    if pair.client.conn.state() == ReadyState::Open {
-        pair.client.conn.close(CloseCode::NORMAL, "").expect("open");
-        pair.settle();
+    run.settle();
+    if run.pair.client.state() == ReadyState::Open {
+        run.pair.client.close(CloseCode::NORMAL, "").expect("open");
+        run.settle();
     }
-    if pair.server.conn.state() == ReadyState::Open {
-        pair.server.conn.close(CloseCode::NORMAL, "").expect("open");
-        pair.settle();
+    if run.pair.server.state() == ReadyState::Open {
+        run.pair.server.close(CloseCode::NORMAL, "").expect("open");
+        run.settle();
     }
-    check(&pair);
+    check(&run);
 }
 
-fn check(pair: &Pair) {
-    assert!(pair.closed, "the transport was never closed");
-    for (name, side, peer) in [
-        ("client", &pair.client, &pair.server),
-        ("server", &pair.server, &pair.client),
-    ] {
-        side.wire.finish();
+/// The server if `server`, else the client.
+fn role(server: bool) -> Role {
+    if server { Role::Server } else { Role::Client }
+}
+
+fn check(run: &Run) {
+    let pair = &run.pair;
+    assert!(pair.transport_closed(), "the transport was never closed");
+    let ends = [
+        ("client", &pair.client, &run.client, &pair.client_wire),
+        ("server", &pair.server, &run.server, &pair.server_wire),
+    ];
+    for (i, &(name, conn, side, wire)) in ends.iter().enumerate() {
+        let (_, _, peer, peer_wire) = ends[1 - i];
+        wire.finish();
         let outcome = side
             .outcome
             .as_ref()
@@ -391,9 +345,9 @@ fn check(pair: &Pair) {
             outcome.error, None,
             "{name} saw a protocol error from our own peer"
         );
-        assert_eq!(side.conn.state(), ReadyState::Closed);
+        assert_eq!(conn.state(), ReadyState::Closed);
         // Everything arrives in order; all of it unless the receiver failed or the wire broke.
-        let complete = !side.failed && !pair.cut;
+        let complete = !side.failed && !pair.was_cut();
         assert!(
             peer.sent.starts_with(&side.received),
             "{name} received messages that were not sent, or out of order"
@@ -412,7 +366,7 @@ fn check(pair: &Pair) {
         }
         for pong in &side.received_pongs {
             assert!(
-                side.wire_pinged(pong) || peer.pongs.contains(pong),
+                pinged(wire, pong) || peer.pongs.contains(pong),
                 "{name} received a Pong nobody asked for: {pong:x?}"
             );
         }
@@ -421,8 +375,7 @@ fn check(pair: &Pair) {
             assert!(!outcome.clean);
             assert_eq!(outcome.initiator, Initiator::Local);
         } else if outcome.clean {
-            let peer_close = peer
-                .wire
+            let peer_close = peer_wire
                 .close_frame()
                 .expect("a clean close saw the peer's Close");
             assert_eq!(outcome.code, peer_close.code());
@@ -430,7 +383,7 @@ fn check(pair: &Pair) {
             assert_eq!(side.close_event.as_ref(), Some(peer_close));
         } else {
             assert!(
-                pair.cut,
+                pair.was_cut(),
                 "{name} closed uncleanly without a cause: {outcome:?}"
             );
             assert_eq!(outcome.code, CloseCode::ABNORMAL);
@@ -439,10 +392,10 @@ fn check(pair: &Pair) {
     // Both reach the same outcome: a clean close with the initiator's code, unless somebody
     // failed or the wire broke.
     let (c, s) = (
-        pair.client.outcome.as_ref().expect("checked"),
-        pair.server.outcome.as_ref().expect("checked"),
+        run.client.outcome.as_ref().expect("checked"),
+        run.server.outcome.as_ref().expect("checked"),
     );
-    if !pair.client.failed && !pair.server.failed && !pair.cut {
+    if !run.client.failed && !run.server.failed && !pair.was_cut() {
         assert!(c.clean && s.clean, "not both clean: {c:?} {s:?}");
         if c.initiator != s.initiator {
             assert_eq!(c.code, s.code, "different codes: {c:?} {s:?}");
@@ -452,12 +405,9 @@ fn check(pair: &Pair) {
     }
 }
 
-impl Side {
-    /// Whether this side sent a Ping with `payload` (also after its Close).
-    fn wire_pinged(&self, payload: &[u8]) -> bool {
-        self.wire
-            .frames
-            .iter()
-            .any(|f| f.opcode == OpCode::Ping && f.payload == payload)
-    }
+/// Whether the side that wrote `wire` sent a Ping with `payload` (also after its Close).
+fn pinged(wire: &WireChecker, payload: &[u8]) -> bool {
+    wire.frames
+        .iter()
+        .any(|f| f.opcode == OpCode::Ping && f.payload == payload)
 }
