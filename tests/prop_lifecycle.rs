@@ -26,6 +26,8 @@ enum Op {
     PollAll,
     /// The driver writes all output.
     Flush,
+    /// The clock moves on by this many seconds, and the driver gives the time.
+    Advance(u8),
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::PollOne),
         2 => Just(Op::PollAll),
         1 => Just(Op::Flush),
+        1 => (0u8..8).prop_map(Op::Advance),
     ]
 }
 
@@ -132,6 +135,7 @@ enum In {
     Drained,
     CloseTaken,
     EventsTaken,
+    TimedOut,
 }
 
 /// One row of the table: the next state, or `None` where the input changes nothing.
@@ -183,6 +187,14 @@ fn next(s: S, input: In) -> Option<S> {
         },
         (S::PeerClosed { eof, .. }, I::CloseTaken) => S::Closed { clean: true, eof },
         (S::Failing { eof, .. }, I::EventsTaken) => S::Closed { clean: false, eof },
+        (S::Closed { .. }, I::TimedOut) => return None,
+        (s, I::TimedOut) => S::Closed {
+            clean: false,
+            eof: matches!(
+                s,
+                S::Ending { .. } | S::PeerClosed { eof: true, .. } | S::Failing { eof: true, .. }
+            ),
+        },
         _ => return None,
     })
 }
@@ -202,6 +214,7 @@ fn allowed(s: S, op: &Op) -> Vec<S> {
         Op::Eof => singles(&[I::Eof { pending: false }, I::Eof { pending: true }]),
         Op::Receive(..) => singles(&[I::PeerClose, I::Violation]),
         Op::SendText | Op::SendPing | Op::Flush => vec![s],
+        Op::Advance(_) => singles(&[I::TimedOut]),
         Op::PollOne | Op::PollAll => {
             // Any chain of: parsing kept input, the end of the kept input, taking events.
             let steps = [
@@ -255,6 +268,7 @@ fn close_frames(role: Role, mut bytes: &[u8]) -> usize {
 
 struct Run {
     role: Role,
+    now: std::time::Duration,
     conn: Connection,
     written: Vec<u8>,
     closed_events: usize,
@@ -304,6 +318,17 @@ impl Run {
                 }
                 None
             }
+            Op::Advance(secs) => {
+                self.now += std::time::Duration::from_secs(u64::from(*secs));
+                // A driver's timer: the time whenever the connection asked for it by now.
+                for _ in 0..4 {
+                    match self.conn.poll_timeout() {
+                        Some(at) if at <= self.now => self.conn.handle_timeout(self.now),
+                        _ => break,
+                    }
+                }
+                None
+            }
             Op::Flush => {
                 while !self.conn.pending_output().is_empty() {
                     let chunk = self.conn.pending_output().to_vec();
@@ -330,17 +355,24 @@ impl Run {
 }
 
 fn check(role: Role, ops: &[Op]) {
+    // Every timer on, short, so random runs reach them.
+    let mut config = Config::default();
+    config.keepalive_interval = Some(std::time::Duration::from_secs(4));
+    config.pong_timeout = Some(std::time::Duration::from_secs(3));
+    config.idle_timeout = Some(std::time::Duration::from_secs(20));
+    config.close_timeout = Some(std::time::Duration::from_secs(5));
     let conn = match role {
-        Role::Server => Connection::new(Role::Server, Negotiated::new(), Config::default()),
+        Role::Server => Connection::new(Role::Server, Negotiated::new(), config),
         Role::Client => Connection::with_mask_source(
             Role::Client,
             Negotiated::new(),
-            Config::default(),
+            config,
             FixedMask([9, 9, 9, 9]),
         ),
     };
     let mut run = Run {
         role,
+        now: std::time::Duration::ZERO,
         conn,
         written: Vec::new(),
         closed_events: 0,

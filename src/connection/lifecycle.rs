@@ -343,6 +343,34 @@ mod tests {
         #[rustfmt::skip]
         type Row = (State, Input, Result<(State, Output), SendError>);
         let rows: &[Row] = &[
+            (
+                S::Open,
+                I::TimedOut(T),
+                ok(closed(false, false), rep(false, Ending::TimedOut(T))),
+            ),
+            (
+                S::CloseSent,
+                I::TimedOut(T),
+                ok(closed(false, false), rep(false, Ending::TimedOut(T))),
+            ),
+            (
+                S::Ending { sent: true },
+                I::TimedOut(T),
+                ok(closed(false, true), rep(false, Ending::TimedOut(T))),
+            ),
+            (
+                S::PeerClosed {
+                    sent: false,
+                    eof: true,
+                },
+                I::TimedOut(T),
+                ok(closed(false, true), rep(false, Ending::TimedOut(T))),
+            ),
+            (
+                closed(true, false),
+                I::TimedOut(T),
+                ok(closed(true, false), none),
+            ),
             (S::Open, I::Close, ok(S::CloseSent, close)),
             (
                 S::Open,

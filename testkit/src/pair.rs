@@ -118,7 +118,9 @@ impl Pair {
     /// One step: takes every event, moves at most `max_bytes` each way, and closes the
     /// transport if a side asks for it. Returns whether anything happened.
     pub fn step(&mut self, max_bytes: usize) -> bool {
-        let mut progress = self.poll(Role::Client, usize::MAX) > 0;
+        let mut progress = self.tick(Role::Client);
+        progress |= self.tick(Role::Server);
+        progress |= self.poll(Role::Client, usize::MAX) > 0;
         progress |= self.poll(Role::Server, usize::MAX) > 0;
         progress |= self.transfer(Role::Server, max_bytes) > 0;
         progress |= self.transfer(Role::Client, max_bytes) > 0;
@@ -184,9 +186,25 @@ impl Pair {
         self.cut
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`. The sides see the new time when the pair next
+    /// steps ([`drive`](Self::drive)).
     pub fn advance(&mut self, by: Duration) {
         self.now += by;
+    }
+
+    /// Gives the side of `role` the time if it asked for it
+    /// ([`poll_timeout`](Connection::poll_timeout) at or before [`now`](Self::now)), as a
+    /// driver's timer does. Returns whether it did.
+    pub fn tick(&mut self, role: Role) -> bool {
+        let now = self.now;
+        let conn = self.side(role);
+        match conn.poll_timeout() {
+            Some(at) if at <= now => {
+                conn.handle_timeout(now);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Takes the client's events.
