@@ -159,7 +159,7 @@ fn big_config() -> Config {
 }
 
 fn wsmachine_decode(input: &[u8], read: usize) -> usize {
-    let mut conn = Connection::new(Role::Server, Negotiated::default(), big_config());
+    let mut conn = Connection::server(Negotiated::default(), big_config());
     let mut messages = 0;
     let mut written = 0;
     for chunk in input.chunks(read) {
@@ -388,7 +388,10 @@ fn as_text(payload: &[u8], kind: MessageKind) -> Option<&str> {
 }
 
 fn wsmachine_encode(role: Role, messages: usize, payload: &[u8], kind: MessageKind) -> usize {
-    let mut conn = Connection::new(role, Negotiated::default(), big_config());
+    let mut conn = match role {
+        Role::Server => Connection::server(Negotiated::default(), big_config()),
+        Role::Client => Connection::client(Negotiated::default(), big_config()),
+    };
     let text = as_text(payload, kind);
     let mut written = 0;
     for _ in 0..messages {
@@ -571,7 +574,7 @@ mod compressed {
 
     /// What a client sends for `messages`: compressed and masked.
     fn client_wire(messages: &[String], no_context_takeover: bool) -> Vec<u8> {
-        let mut conn = Connection::new(Role::Client, negotiated(no_context_takeover), config(6));
+        let mut conn = Connection::client(negotiated(no_context_takeover), config(6));
         let mut wire = Vec::new();
         for m in messages {
             conn.send_text(m.as_str()).unwrap();
@@ -585,7 +588,7 @@ mod compressed {
     }
 
     fn decode(input: &[u8], no_context_takeover: bool, read: usize) -> usize {
-        let mut conn = Connection::new(Role::Server, negotiated(no_context_takeover), config(6));
+        let mut conn = Connection::server(negotiated(no_context_takeover), config(6));
         let mut messages = 0;
         for chunk in input.chunks(read) {
             conn.receive(chunk);
@@ -600,8 +603,7 @@ mod compressed {
     }
 
     fn encode(messages: &[String], no_context_takeover: bool, level: u8) -> usize {
-        let mut conn =
-            Connection::new(Role::Server, negotiated(no_context_takeover), config(level));
+        let mut conn = Connection::server(negotiated(no_context_takeover), config(level));
         let mut written = 0;
         for m in messages {
             conn.send_text(m.as_str()).unwrap();

@@ -10,7 +10,7 @@
 //!
 //! Each client is one tokio task driving one [`Connection`] with a readiness loop: it reads
 //! when the socket is readable, writes when it is writable and output is pending, takes
-//! broadcast messages, and runs the [`Keepalive`] timer, all in one `select!`, so output and
+//! broadcast messages, and runs the connection's keepalive timer, all in one `select!`, so output and
 //! input never wait for each other.
 //!
 //! **Slow clients cannot stall the others.** Broadcasting never waits for a client: messages go
@@ -28,8 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 use wsmachine::handshake::{Accept, ServerHandshake, Status};
-use wsmachine::keepalive::{Keepalive, Liveness};
-use wsmachine::{CloseCode, Config, Connection, Event, Role};
+use wsmachine::{CloseCode, Config, Connection, Event};
 
 /// Messages a client may fall behind before it is disconnected.
 const ROOM_BACKLOG: usize = 256;
@@ -106,7 +105,9 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
             let mut config = Config::default();
             config.max_message_size = MAX_MESSAGE;
             config.max_frame_size = MAX_MESSAGE;
-            let mut conn = Connection::new(Role::Server, accepted.negotiated, config);
+            config.keepalive_interval = Some(PING_INTERVAL);
+            config.pong_timeout = Some(PING_TIMEOUT);
+            let mut conn = Connection::server(accepted.negotiated, config);
             conn.receive(&accepted.leftover);
             chat(stream, conn, nick, room).await
         }
@@ -123,7 +124,8 @@ async fn chat(
 ) -> std::io::Result<()> {
     let mut inbox = room.subscribe();
     let _ = room.send(format!("* {nick} joined").into());
-    let mut keepalive = Keepalive::new(PING_INTERVAL, PING_TIMEOUT, Instant::now().into_std());
+    // The connection's timers run on this clock: durations since `start`.
+    let start = Instant::now();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         // The driver contract: take every event, then write what is pending.
@@ -149,7 +151,7 @@ async fn chat(
         } else {
             Interest::READABLE
         };
-        let wake = Instant::from_std(keepalive.poll_timeout());
+        let wake = conn.poll_timeout().map(|at| start + at);
         tokio::select! {
             ready = stream.ready(interest) => {
                 let ready = ready?;
@@ -163,10 +165,7 @@ async fn chat(
                 if ready.is_readable() {
                     match stream.try_read(&mut buf) {
                         Ok(0) => conn.receive_eof(),
-                        Ok(n) => {
-                            conn.receive(&buf[..n]);
-                            keepalive.record_activity(Instant::now().into_std());
-                        }
+                        Ok(n) => conn.receive(&buf[..n]),
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => conn.receive_eof(),
                         Err(e) => return Err(e),
@@ -185,10 +184,9 @@ async fn chat(
                     let _ = conn.close(CloseCode::GOING_AWAY, "server shutting down");
                 }
             },
-            _ = tokio::time::sleep_until(wake) => {
-                if keepalive.handle_timeout(&mut conn, Instant::now().into_std()) == Liveness::Dead {
-                    conn.receive_eof();
-                }
+            // Keepalive Pings, and giving up on a peer that stops answering.
+            _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                conn.handle_timeout(start.elapsed());
             }
         }
     }

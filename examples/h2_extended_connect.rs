@@ -49,7 +49,7 @@ use h2::{RecvStream, SendStream};
 use tokio::net::{TcpListener, TcpStream};
 use wsmachine::handshake::{Accept, Request};
 use wsmachine::{
-    Bytes, CloseCode, Config, Connection, Event, Negotiated, Payload, ReadyState, Role, TextPayload,
+    Bytes, CloseCode, Config, Connection, Event, Negotiated, Payload, ReadyState, TextPayload,
 };
 
 /// How long a peer may stay silent once closing has started (waiting for its Close, or for
@@ -335,7 +335,7 @@ pub async fn handle(
     let send = respond
         .send_response(response, false)
         .map_err(io::Error::other)?;
-    let conn = Connection::new(Role::Server, negotiated, Config::default());
+    let conn = Connection::server(negotiated, Config::default());
     let mut ws = H2Ws::new(conn, send, request.into_body());
     while let Some(event) = ws.next_event().await? {
         match event {
@@ -390,7 +390,7 @@ pub async fn connect(addr: SocketAddr, path: &str, protocols: &[&str]) -> io::Re
     let (response, send) = client.send_request(request, false).map_err(stream_error)?;
     let response = response.await.map_err(stream_error)?;
     let negotiated = check_response(&response, protocols)?;
-    let conn = Connection::new(Role::Client, negotiated, Config::default());
+    let conn = Connection::client(negotiated, Config::default());
     Ok(H2Ws::new(conn, send, response.into_body()))
 }
 

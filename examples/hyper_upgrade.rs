@@ -37,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_driver::AsyncWs;
 use wsmachine::handshake::{Accept, Request};
-use wsmachine::{Config, Connection, Role};
+use wsmachine::{Config, Connection};
 
 /// The subprotocols this server speaks, in its order of preference.
 const PROTOCOLS: [&str; 1] = ["echo"];
@@ -93,7 +93,7 @@ pub async fn handle(
         match upgrade.await {
             Ok(upgraded) => {
                 // Bytes hyper read past the request are inside `upgraded`: nothing to feed.
-                let conn = Connection::new(Role::Server, negotiated, Config::default());
+                let conn = Connection::server(negotiated, Config::default());
                 if let Err(e) = echo(AsyncWs::new(TokioIo::new(upgraded), conn)).await {
                     eprintln!("websocket error: {e}");
                 }

@@ -46,7 +46,7 @@ const MAX_QUEUED_EVENTS: usize = 64;
 /// ```
 /// use wsmachine::{Config, Connection, Event, FixedMask, Negotiated, Role};
 ///
-/// let mut server = Connection::new(Role::Server, Negotiated::default(), Config::default());
+/// let mut server = Connection::server(Negotiated::default(), Config::default());
 /// // RFC 6455 §5.7: a masked "Hello" from a client.
 /// server.receive(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
 /// assert_eq!(server.poll_event(), Some(Event::Text("Hello".into())));
@@ -88,35 +88,29 @@ struct Sending {
 }
 
 impl Connection {
-    /// A connection for `role` after a handshake that produced `negotiated`.
-    ///
-    /// A client draws its masking keys from [`OsRandom`](crate::OsRandom) (feature
-    /// `getrandom`, on by default). Without that feature a client made here has no key source
-    /// and every send fails with [`SendError::NoMaskSource`]: use
-    /// [`with_mask_source`](Self::with_mask_source). Servers never draw keys.
-    pub fn new(role: Role, negotiated: Negotiated, config: Config) -> Self {
-        let source: Option<Box<dyn MaskSource + Send>> = match role {
-            Role::Server => None,
-            #[cfg(feature = "getrandom")]
-            Role::Client => Some(Box::new(crate::mask_source::OsRandom::new())),
-            #[cfg(not(feature = "getrandom"))]
-            Role::Client => None,
-        };
-        Self::build(role, negotiated, config, source)
+    /// A server connection after a handshake that produced `negotiated`. Servers never mask
+    /// what they send (RFC 6455 §5.1), so they need no key source.
+    pub fn server(negotiated: Negotiated, config: Config) -> Self {
+        Self::build(Role::Server, negotiated, config, None)
     }
 
-    /// A connection whose masking keys come from `source` (used only by a client).
-    pub fn with_mask_source(
-        role: Role,
+    /// A client connection after a handshake that produced `negotiated`, masking what it sends
+    /// with keys from the OS CSPRNG ([`OsRandom`](crate::OsRandom), feature `getrandom`, on by
+    /// default), as RFC 6455 §5.3 asks: keys the server cannot predict.
+    #[cfg(feature = "getrandom")]
+    pub fn client(negotiated: Negotiated, config: Config) -> Self {
+        Self::client_with_mask_source(negotiated, config, crate::mask_source::OsRandom::new())
+    }
+
+    /// A client connection whose masking keys come from `source` (without feature
+    /// `getrandom`, the only way to build a client; or a [`FixedMask`](crate::FixedMask) in
+    /// tests, for byte-exact output).
+    pub fn client_with_mask_source(
         negotiated: Negotiated,
         config: Config,
         source: impl MaskSource + Send + 'static,
     ) -> Self {
-        let source: Option<Box<dyn MaskSource + Send>> = match role {
-            Role::Client => Some(Box::new(source)),
-            Role::Server => None,
-        };
-        Self::build(role, negotiated, config, source)
+        Self::build(Role::Client, negotiated, config, Some(Box::new(source)))
     }
 
     fn build(
@@ -273,7 +267,7 @@ impl Connection {
             // The peer's Close takes effect when the application takes it: what it sent in
             // reply to earlier messages goes out before our Close (RFC 6455 §5.5.1).
             let (code, reason) = (frame.code(), Text::from(frame.reason()));
-            let _ = self.apply(Input::CloseTaken, code, reason, &[], false);
+            let _ = self.apply(Input::CloseTaken, code, reason, &[]);
         }
         event
     }
@@ -339,7 +333,7 @@ impl Connection {
     /// let mut config = Config::default();
     /// config.keepalive_interval = Some(Duration::from_secs(20));
     /// config.pong_timeout = Some(Duration::from_secs(10));
-    /// let mut conn = Connection::new(Role::Server, Negotiated::new(), config);
+    /// let mut conn = Connection::server(Negotiated::new(), config);
     /// let start = conn.poll_timeout().unwrap(); // "now": the timers start from the next time
     /// conn.handle_timeout(start);
     /// assert_eq!(conn.poll_timeout(), Some(Duration::from_secs(20)));
@@ -356,8 +350,8 @@ impl Connection {
         while let Some(due) = self.timers.tick(&self.config, self.phase(), now) {
             match due {
                 Due::Ping => {
-                    let key = self.masking_key();
-                    if let (Ok(key), Ok(())) = (key, self.lifecycle.check_control()) {
+                    if self.lifecycle.check_control().is_ok() {
+                        let key = self.masking_key();
                         self.out.push_frame(
                             crate::frame::OpCode::Ping,
                             true,
@@ -414,7 +408,7 @@ impl Connection {
     ///
     /// ```
     /// use wsmachine::{Config, Connection, MessageKind, Negotiated, Role};
-    /// let mut c = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    /// let mut c = Connection::server(Negotiated::default(), Config::default());
     /// c.send_fragment(MessageKind::Text, "Hel", false).unwrap();
     /// c.send_fragment(MessageKind::Text, "lo", true).unwrap();
     /// assert_eq!(c.pending_output(), b"\x01\x03Hel\x80\x02lo"); // RFC 6455 §5.7
@@ -448,7 +442,7 @@ impl Connection {
         // The state's refusal comes first: closing twice is `CloseSent` whatever the code.
         lifecycle::transition(self.lifecycle.state(), Input::Close)?;
         close::check_sendable(code, reason)?;
-        self.apply(Input::Close, code, Text::new(), reason.as_bytes(), true)
+        self.apply(Input::Close, code, Text::new(), reason.as_bytes())
     }
 
     /// Fails the connection now (RFC 6455 §7.1.7): queues a Close frame with `code` and
@@ -457,46 +451,33 @@ impl Connection {
     pub fn fail(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
         lifecycle::transition(self.lifecycle.state(), Input::Fail)?;
         close::check_sendable(code, reason)?;
-        self.apply(
-            Input::Fail,
-            code,
-            Text::from(reason),
-            reason.as_bytes(),
-            true,
-        )
+        self.apply(Input::Fail, code, Text::from(reason), reason.as_bytes())
     }
 
     // ---- internals: the lifecycle ----
 
-    /// Applies an input from the peer or the transport. They are never refused: a client
-    /// without a mask source, which cannot send its Close, still reports the outcome.
+    /// Applies an input from the peer, the transport or a timer (never refused).
     fn step(&mut self, input: Input) {
-        let _ = self.apply(input, CloseCode::ABNORMAL, Text::new(), &[], false);
+        let _ = self.apply(input, CloseCode::ABNORMAL, Text::new(), &[]);
     }
 
     /// Applies `input` to the lifecycle and carries out the transition's output: queues our
     /// Close (with `code` and `close_reason` when we start closing or fail the connection,
     /// the peer's code when we answer its Close, the error's code on a violation) and reports
-    /// the outcome (with `code` and `reason` for a clean close or our failure). With `strict`,
-    /// a Close that cannot be sent refuses the input and nothing changes.
+    /// the outcome (with `code` and `reason` for a clean close or our failure). Fails, and
+    /// changes nothing, only where the table refuses the input.
     fn apply(
         &mut self,
         input: Input,
         code: CloseCode,
         reason: Text,
         close_reason: &[u8],
-        strict: bool,
     ) -> Result<(), SendError> {
-        let (role, source, out) = (self.role, &mut self.mask_source, &mut self.out);
+        let (source, out) = (&mut self.mask_source, &mut self.out);
         let result = self.lifecycle.step(input, |o| {
             if !o.send_close {
-                return Ok(());
+                return;
             }
-            let key = match send::masking_key(role, source) {
-                Ok(key) => key,
-                Err(e) if strict => return Err(e),
-                Err(_) => return Ok(()),
-            };
             let (code, reason) = match (o.report, input) {
                 (Some(Ending::Violation(error)), _) => {
                     (error.close_code(), error.description().as_bytes())
@@ -505,8 +486,7 @@ impl Connection {
                 (_, Input::CloseTaken) => (code, &[][..]),
                 _ => (code, close_reason),
             };
-            send::queue_close(out, key, code, reason);
-            Ok(())
+            send::queue_close(out, send::masking_key(source), code, reason);
         });
         let ending = match result? {
             lifecycle::Output {

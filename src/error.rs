@@ -120,9 +120,6 @@ pub enum SendError {
     CloseReasonTooLong,
     /// Text fragments that are not valid UTF-8 as far as they go.
     InvalidUtf8,
-    /// A client connection has no masking-key source (see
-    /// [`Connection::with_mask_source`](crate::Connection::with_mask_source)).
-    NoMaskSource,
     /// An extension could not encode the message (permessage-deflate: the compressor
     /// reported an error, which zlib does only on misuse). Nothing was queued; the
     /// compressor's state is unknown, so close or fail the connection.
@@ -141,7 +138,6 @@ impl SendError {
             Self::InvalidCloseCode => "close code not sendable",
             Self::CloseReasonTooLong => "close reason over 123 bytes",
             Self::InvalidUtf8 => "text is not valid UTF-8",
-            Self::NoMaskSource => "client connection without a mask source",
             Self::ExtensionFailed => "an extension could not encode the message",
         }
     }

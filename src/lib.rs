@@ -43,7 +43,7 @@
 //!     };
 //!     let accepted = request.accept(&Accept::new()).expect("no subprotocol to check");
 //!     stream.write_all(&accepted.response)?;
-//!     let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+//!     let mut conn = Connection::server(accepted.negotiated, Config::default());
 //!     conn.receive(&accepted.leftover); // bytes that arrived right after the request
 //!
 //!     // 2. The driver contract: events, then output, then read.
@@ -97,9 +97,11 @@
 //!   two such peers with large output deadlock.
 //! - **Cancel safety.** If the wait can be dropped (`select!`, `timeout`), hand a completed
 //!   read to `receive` and a completed write to `consume_output` before the next `.await`.
-//! - **Timers.** Once closing has started, bound the wait for the peer; drive
-//!   [`keepalive::Keepalive`] from the same wait (sleep until `poll_timeout()`, then
-//!   `handle_timeout(now)`; `record_activity(now)` after every read).
+//! - **Timers.** Let the same wait end at [`poll_timeout`](Connection::poll_timeout)
+//!   (durations since the driver's start, so tokio's paused clock works in tests), then call
+//!   [`handle_timeout`](Connection::handle_timeout) with the time: the connection sends its
+//!   keepalive Pings, bounds the closing handshake, and gives up on a silent peer, as its
+//!   [`Config`] says.
 //!
 //! # Over HTTP/2 (RFC 8441)
 //!
@@ -271,7 +273,7 @@
 //! let Ok(Status::Complete(request)) = ServerHandshake::default().receive(bytes) else { return };
 //! let deflate = request.select_deflate(&DeflateOptions::new()); // None if not offered
 //! let accepted = request.accept(&Accept::new().deflate(deflate)).unwrap();
-//! let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+//! let mut conn = Connection::server(accepted.negotiated, Config::default());
 //! conn.send_text("a long message ".repeat(10)).unwrap();
 //! assert_eq!(conn.pending_output()[0], 0xc1); // FIN, RSV1, text
 //! # }
@@ -308,8 +310,6 @@ pub mod error;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
-#[cfg(feature = "std")]
-pub mod keepalive;
 pub mod mask_source;
 mod negotiated;
 mod text;

@@ -69,7 +69,10 @@ fn steady_state_allocations(role: Role, size: usize, count: usize, with_ping: bo
             input.extend(frame(true, 0, 0x9, key, b"ping"));
         }
     }
-    let mut conn = Connection::new(role, Negotiated::default(), Config::default());
+    let mut conn = match role {
+        Role::Server => Connection::server(Negotiated::default(), Config::default()),
+        Role::Client => Connection::client(Negotiated::default(), Config::default()),
+    };
     for _ in 0..2 {
         assert_eq!(run(&mut conn, &input), count);
     }
@@ -102,7 +105,7 @@ fn no_allocations_per_message_in_the_steady_state() {
         }
     }
     // Sending: small frames through the output queue, written and consumed as they go.
-    let mut conn = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut conn = Connection::server(Negotiated::default(), Config::default());
     let send_round = |conn: &mut Connection| {
         for i in 0..1000 {
             conn.send_text("a small message").unwrap();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use wsmachine::extensions::DeflateParams;
 use wsmachine::frame::{OpCode, RSV1};
-use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, ProtocolError, Role};
+use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, ProtocolError};
 use wsmachine_testkit::{KEY, frame, frames, output};
 
 struct Counting;
@@ -58,11 +58,8 @@ const MIB: usize = 1 << 20;
 fn bomb(mib: usize) -> Vec<u8> {
     let mut config = Config::default();
     config.deflate.level = 9;
-    let mut sender = Connection::new(
-        Role::Server,
-        Negotiated::new().with_deflate(DeflateParams::new()),
-        config,
-    );
+    let mut sender =
+        Connection::server(Negotiated::new().with_deflate(DeflateParams::new()), config);
     let zeros = vec![0u8; MIB];
     sender
         .send_fragment(MessageKind::Binary, &zeros, false)
@@ -84,11 +81,7 @@ fn bomb(mib: usize) -> Vec<u8> {
 fn server(limit: usize) -> Connection {
     let mut config = Config::default();
     config.max_message_size = limit;
-    Connection::new(
-        Role::Server,
-        Negotiated::new().with_deflate(DeflateParams::new()),
-        config,
-    )
+    Connection::server(Negotiated::new().with_deflate(DeflateParams::new()), config)
 }
 
 /// Feeds `input` in 1 KiB reads until the connection closes. Returns the bytes fed, the
@@ -144,11 +137,7 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     let mut config = Config::default();
     config.max_message_size = 64 * MIB;
     config.streaming = true;
-    let mut conn = Connection::new(
-        Role::Server,
-        Negotiated::new().with_deflate(DeflateParams::new()),
-        config,
-    );
+    let mut conn = Connection::server(Negotiated::new().with_deflate(DeflateParams::new()), config);
     let (fed, error, peak) = feed(&mut conn, &input);
     println!("streaming, limit 64 MiB: failed after {fed} bytes, peak heap growth {peak} bytes");
     assert_eq!(error, Some(ProtocolError::MessageTooLarge));
@@ -171,8 +160,7 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     let params = Negotiated::new().with_deflate(DeflateParams::new());
     let clients: Vec<Connection> = (0..100)
         .map(|_| {
-            Connection::with_mask_source(
-                Role::Client,
+            Connection::client_with_mask_source(
                 params.clone(),
                 Config::default(),
                 wsmachine::FixedMask(KEY),

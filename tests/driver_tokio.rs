@@ -277,11 +277,12 @@ async fn keepalive_pings_an_answering_peer() {
     bounded(async {
         let (listener, addr) = loopback().await;
         let server = serve_once(listener, |stream| async move {
-            let ws = AsyncWs::accept(stream, Config::default(), |_| Some(Accept::new()));
-            let mut ws = ws
+            let mut config = Config::default();
+            config.keepalive_interval = Some(Duration::from_millis(50));
+            config.pong_timeout = Some(Duration::from_millis(300));
+            let mut ws = AsyncWs::accept(stream, config, |_| Some(Accept::new()))
                 .await
-                .unwrap()
-                .with_keepalive(Duration::from_millis(50), Duration::from_millis(300));
+                .unwrap();
             let mut events = Vec::new();
             while let Some(event) = ws.next_event().await.unwrap() {
                 events.push(event);
@@ -331,11 +332,12 @@ async fn keepalive_gives_up_on_a_silent_peer() {
     bounded(async {
         let (listener, addr) = loopback().await;
         let server = serve_once(listener, |stream| async move {
-            let ws = AsyncWs::accept(stream, Config::default(), |_| Some(Accept::new()));
-            let mut ws = ws
+            let mut config = Config::default();
+            config.keepalive_interval = Some(Duration::from_millis(100));
+            config.pong_timeout = Some(Duration::from_millis(100));
+            let mut ws = AsyncWs::accept(stream, config, |_| Some(Accept::new()))
                 .await
-                .unwrap()
-                .with_keepalive(Duration::from_millis(100), Duration::from_millis(100));
+                .unwrap();
             let mut events = Vec::new();
             while let Some(event) = ws.next_event().await.unwrap() {
                 events.push(event);
@@ -356,7 +358,8 @@ async fn keepalive_gives_up_on_a_silent_peer() {
                 assert!(
                     !outcome.clean && outcome.code == CloseCode::ABNORMAL,
                     "{outcome:?}"
-                )
+                );
+                assert_eq!(outcome.timeout, Some(wsmachine::Timeout::Pong));
             }
             other => panic!("the server saw {other:?}"),
         }

@@ -6,7 +6,7 @@ use wsmachine::handshake::{
     Accept, Accepted, ClientHandshake, ClientOptions, Established, Extension, ServerHandshake,
     Status, Url,
 };
-use wsmachine::{Bytes, CloseCode, Config, Connection, Event, FixedMask, Role};
+use wsmachine::{Bytes, CloseCode, Config, Connection, Event, FixedMask};
 use wsmachine_testkit::{KEY, Pair, events, frame, frames, output};
 
 /// Runs both handshakes over the given byte split (`chunk` bytes per transport read).
@@ -42,13 +42,12 @@ fn handshake(
 }
 
 fn connections(established: &Established, accepted: &Accepted) -> Pair {
-    let mut client = Connection::with_mask_source(
-        Role::Client,
+    let mut client = Connection::client_with_mask_source(
         established.negotiated.clone(),
         Config::default(),
         FixedMask(KEY),
     );
-    let mut server = Connection::new(Role::Server, accepted.negotiated.clone(), Config::default());
+    let mut server = Connection::server(accepted.negotiated.clone(), Config::default());
     client.receive(&established.leftover);
     server.receive(&accepted.leftover);
     Pair::from_connections(client, server)
@@ -99,7 +98,7 @@ fn server_pipelines_its_first_message_after_the_101() {
         panic!()
     };
     let accepted = request.accept(&Accept::new()).unwrap();
-    let mut server_conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+    let mut server_conn = Connection::server(accepted.negotiated, Config::default());
     server_conn.send_text("welcome").unwrap();
     server_conn.send_ping(b"p").unwrap();
 
@@ -112,8 +111,7 @@ fn server_pipelines_its_first_message_after_the_101() {
     };
     assert_eq!(established.leftover, first_frames);
 
-    let mut client_conn = Connection::with_mask_source(
-        Role::Client,
+    let mut client_conn = Connection::client_with_mask_source(
         established.negotiated,
         Config::default(),
         FixedMask(KEY),
@@ -161,7 +159,7 @@ fn bytes_after_the_request_reach_the_server_connection() {
             },
         };
         let accepted = request.accept(&Accept::new()).unwrap();
-        let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+        let mut conn = Connection::server(accepted.negotiated, Config::default());
         conn.receive(&accepted.leftover);
         conn.receive(rest);
         assert_eq!(
@@ -227,13 +225,8 @@ fn extended_connect_then_messages() {
     assert_eq!(client_negotiated, negotiated);
 
     let mut pair = Pair::from_connections(
-        Connection::with_mask_source(
-            Role::Client,
-            client_negotiated,
-            Config::default(),
-            FixedMask(KEY),
-        ),
-        Connection::new(Role::Server, negotiated, Config::default()),
+        Connection::client_with_mask_source(client_negotiated, Config::default(), FixedMask(KEY)),
+        Connection::server(negotiated, Config::default()),
     );
     pair.client.send_text("over h2").unwrap();
     pair.server.send_text("hi").unwrap();

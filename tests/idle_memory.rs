@@ -58,11 +58,10 @@ fn heap_per_idle_connection(role: Role) -> isize {
     let mut conns = Vec::with_capacity(N);
     let before = LIVE.load(Ordering::SeqCst);
     for _ in 0..N {
-        conns.push(Box::new(Connection::new(
-            role,
-            handshake(role),
-            Config::default(),
-        )));
+        conns.push(Box::new(match role {
+            Role::Server => Connection::server(handshake(role), Config::default()),
+            Role::Client => Connection::client(handshake(role), Config::default()),
+        }));
     }
     let after = LIVE.load(Ordering::SeqCst);
     let boxes = (N * std::mem::size_of::<Connection>()) as isize;

@@ -362,13 +362,10 @@ fn check(role: Role, ops: &[Op]) {
     config.idle_timeout = Some(std::time::Duration::from_secs(20));
     config.close_timeout = Some(std::time::Duration::from_secs(5));
     let conn = match role {
-        Role::Server => Connection::new(Role::Server, Negotiated::new(), config),
-        Role::Client => Connection::with_mask_source(
-            Role::Client,
-            Negotiated::new(),
-            config,
-            FixedMask([9, 9, 9, 9]),
-        ),
+        Role::Server => Connection::server(Negotiated::new(), config),
+        Role::Client => {
+            Connection::client_with_mask_source(Negotiated::new(), config, FixedMask([9, 9, 9, 9]))
+        }
     };
     let mut run = Run {
         role,

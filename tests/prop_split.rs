@@ -3,8 +3,8 @@
 //! byte, whether events are taken after every read or only at the end.
 
 use proptest::prelude::*;
-use wsmachine::{Config, Connection, Event, FixedMask, MessageKind, Negotiated, Role};
-use wsmachine_testkit::{KEY, frame, output, peer_key};
+use wsmachine::{Config, Event, MessageKind, Role};
+use wsmachine_testkit::{frame, output, peer_key};
 
 /// One frame from the peer: fin, opcode, payload.
 type Frame = (bool, u8, Vec<u8>);
@@ -195,8 +195,7 @@ fn run(s: &Stream, cuts: &[usize], poll_each: bool) -> (Vec<Seen>, Vec<u8>) {
     let mut config = Config::default();
     config.streaming = s.streaming;
     config.auto_pong = s.auto_pong;
-    let mut conn =
-        Connection::with_mask_source(s.role, Negotiated::default(), config, FixedMask(KEY));
+    let mut conn = wsmachine_testkit::connection(s.role, config);
     let mut events = Vec::new();
     let mut start = 0;
     for &cut in cuts.iter().chain(std::iter::once(&s.bytes.len())) {

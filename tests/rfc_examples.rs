@@ -1,19 +1,14 @@
 //! RFC 6455 §5.7 examples, byte-exact, in both directions, and the fragmentation walk-through.
 
-use wsmachine::{Bytes, Config, Connection, Event, FixedMask, MessageKind, Negotiated, Role};
+use wsmachine::{Bytes, Config, Connection, Event, FixedMask, MessageKind, Negotiated};
 use wsmachine_testkit::{Feed, KEY, events, frame, output};
 
 fn server() -> Connection {
-    Connection::new(Role::Server, Negotiated::default(), Config::default())
+    Connection::server(Negotiated::default(), Config::default())
 }
 
 fn client() -> Connection {
-    Connection::with_mask_source(
-        Role::Client,
-        Negotiated::default(),
-        Config::default(),
-        FixedMask(KEY),
-    )
+    Connection::client_with_mask_source(Negotiated::default(), Config::default(), FixedMask(KEY))
 }
 
 /// Feeds `bytes` whole and one byte at a time; both must give `expected`.

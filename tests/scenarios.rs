@@ -4,7 +4,7 @@
 use wsmachine::frame::OpCode;
 use wsmachine::{
     Bytes, CloseCode, Config, Connection, Event, FixedMask, Initiator, MessageKind, Negotiated,
-    ProtocolError, ReadyState, Role,
+    ProtocolError, ReadyState,
 };
 use wsmachine_testkit::{KEY, Pair, events, frame, frames, output};
 
@@ -165,7 +165,7 @@ fn many_small_messages_in_one_read_are_bounded_and_complete() {
         input.extend(frame(true, 0, 0x2, Some(KEY), &i.to_be_bytes()));
     }
     input.extend(frame(true, 0, 0x8, Some(KEY), b"\x03\xe8"));
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.receive(&input);
     let got = events(&mut s);
     assert_eq!(got.len(), 10_002);
@@ -177,7 +177,7 @@ fn many_small_messages_in_one_read_are_bounded_and_complete() {
     }
     assert!(matches!(got[10_001], Event::Closed(ref o) if o.clean));
     // Pending input and EOF: the queued input is still delivered before the 1006 outcome.
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.receive(&input[..input.len() - 8]);
     s.receive_eof();
     let got = events(&mut s);
@@ -216,7 +216,7 @@ fn fragmented_sending_with_interleaved_control_frames() {
 #[test]
 fn large_shared_payloads_are_queued_without_copying_and_written_vectored() {
     let big = Bytes::from(vec![7u8; 100_000]);
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.send_text("head").unwrap();
     s.send_binary(big.clone()).unwrap();
     s.send_text("tail").unwrap();
@@ -241,7 +241,7 @@ fn large_shared_payloads_are_queued_without_copying_and_written_vectored() {
     assert_eq!(f.len(), 3);
     assert_eq!(f[1].payload.len(), 100_000);
     // Consuming in odd steps across pieces gives the same bytes.
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.send_text("head").unwrap();
     s.send_binary(big).unwrap();
     s.send_text("tail").unwrap();
@@ -259,7 +259,7 @@ fn large_shared_payloads_are_queued_without_copying_and_written_vectored() {
 fn streaming_delivers_chunks_as_they_arrive_with_fin() {
     let mut config = Config::default();
     config.streaming = true;
-    let mut s = Connection::new(Role::Server, Negotiated::default(), config);
+    let mut s = Connection::server(Negotiated::default(), config);
     let text = "añ€𝄞".repeat(50);
     let mut input = frame(false, 0, 0x1, Some(KEY), &text.as_bytes()[..101]);
     input.extend(frame(true, 0, 0x0, Some(KEY), &text.as_bytes()[101..]));
@@ -308,7 +308,7 @@ fn streaming_delivers_chunks_as_they_arrive_with_fin() {
 #[test]
 fn client_from_new_masks_with_fresh_os_keys() {
     // `Connection::new` gives clients the OS source when `getrandom` is on (the default).
-    let mut c = Connection::new(Role::Client, Negotiated::default(), Config::default());
+    let mut c = Connection::client(Negotiated::default(), Config::default());
     c.send_text("x").unwrap();
     c.send_text("x").unwrap();
     let wire = output(&mut c);
@@ -322,13 +322,12 @@ fn client_from_new_masks_with_fresh_os_keys() {
 fn client_without_mask_source_refuses_to_send() {
     #[cfg(not(feature = "getrandom"))]
     {
-        let mut c = Connection::new(Role::Client, Negotiated::default(), Config::default());
+        let mut c = Connection::client(Negotiated::default(), Config::default());
         assert_eq!(c.send_text("x"), Err(wsmachine::SendError::NoMaskSource));
         assert!(c.pending_output().is_empty());
     }
     // With a fixed source the bytes are exact.
-    let mut c = Connection::with_mask_source(
-        Role::Client,
+    let mut c = Connection::client_with_mask_source(
         Negotiated::default(),
         Config::default(),
         FixedMask(KEY),
@@ -348,7 +347,7 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
     let mut input = frame(true, 0, 0x1, Some(KEY), b"one");
     input.extend(frame(true, 0, 0x1, Some(KEY), b"two"));
     input.extend(frame(true, 0, 0x8, Some(KEY), b"\x03\xe8"));
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.receive(&input);
     assert_eq!(s.state(), ReadyState::Open, "the Close is not taken yet");
     let mut got = Vec::new();
@@ -372,7 +371,7 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
         ]
     );
     // EOF right after the Close (before it is taken) still ends cleanly once it is taken.
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.receive(&input);
     s.receive_eof();
     let got = events(&mut s);
@@ -388,7 +387,7 @@ fn replies_to_messages_before_a_close_go_out_before_the_close_reply() {
 fn a_message_before_a_protocol_error_in_the_same_read_can_be_answered() {
     let mut input = frame(true, 0, 0x1, Some(KEY), b"fine");
     input.extend(frame(true, 0b010, 0x1, Some(KEY), b"rsv")); // RSV2
-    let mut s = Connection::new(Role::Server, Negotiated::default(), Config::default());
+    let mut s = Connection::server(Negotiated::default(), Config::default());
     s.receive(&input);
     let first = s.poll_event();
     assert_eq!(first, Some(Event::Text("fine".into())));

@@ -12,7 +12,7 @@ use std::time::Duration;
 use wsmachine::handshake::{
     Accept, ClientHandshake, ClientOptions, Request, ServerHandshake, Status, Url,
 };
-use wsmachine::{Config, Connection, Event, OsRandom, Role};
+use wsmachine::{Config, Connection, Event, OsRandom};
 
 /// How long a client waits for the server to close the TCP connection after the closing
 /// handshake (RFC 6455 §7.1.1: the server closes first), and the read timeout used meanwhile.
@@ -87,7 +87,7 @@ impl WsStream {
             .accept(&accept)
             .map_err(|e| io::Error::other(e.to_string()))?;
         stream.write_all(&accepted.response)?;
-        let mut conn = Connection::new(Role::Server, accepted.negotiated, config);
+        let mut conn = Connection::server(accepted.negotiated, config);
         conn.receive(&accepted.leftover);
         Ok(Self {
             stream,
@@ -132,7 +132,7 @@ impl WsStream {
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
             }
         };
-        let mut conn = Connection::new(Role::Client, established.negotiated, config);
+        let mut conn = Connection::client(established.negotiated, config);
         conn.receive(&established.leftover);
         Ok(Self {
             stream,

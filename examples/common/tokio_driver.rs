@@ -42,34 +42,26 @@
 //!   while it waits leaves its message queued: the next `next_event` writes it.
 //! - **Flushing.** Writes are flushed (`poll_flush`) once the output is empty, for transports
 //!   that buffer, like TLS.
-//! - **Timers.** wsmachine has no clock; the driver brings one. Once closing has started, a
-//!   peer that stays silent for [`CLOSE_WAIT`] is given up: one that never answers our Close,
-//!   or a server that never closes the transport after the closing handshake (RFC 6455
-//!   §7.1.1: the server closes first, the client waits for it). With
-//!   [`AsyncWs::with_keepalive`], the wait of an open connection also ends at the
-//!   [`Keepalive`]'s `poll_timeout()`; every read counts as activity, and a peer that does not
-//!   answer its Ping is given up (outcome 1006).
+//! - **Timers.** wsmachine has no clock; the driver brings one. Every wait also ends at the
+//!   connection's `poll_timeout()` (times since the driver's start), and then the driver calls
+//!   `handle_timeout(now)`: the connection sends its keepalive Pings, gives up on a peer that
+//!   let a timer run out (outcome 1006), and says when a client has waited long enough for
+//!   the server to close the transport. Which timers run is the `Config`'s choice
+//!   (`keepalive_interval`, `pong_timeout`, `idle_timeout`, `close_timeout`).
 #![allow(dead_code)]
 
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use wsmachine::handshake::{
     Accept, ClientHandshake, ClientOptions, Request, Response, ServerHandshake, Status, Url,
 };
-use wsmachine::keepalive::{Keepalive, Liveness};
-use wsmachine::{
-    CloseCode, Config, Connection, Event, OsRandom, Payload, ReadyState, Role, TextPayload,
-};
-
-/// How long a peer may stay silent once closing has started (waiting for its Close, or for
-/// the server to close the transport after the closing handshake) before it is given up.
-pub const CLOSE_WAIT: Duration = Duration::from_secs(3);
+use wsmachine::{CloseCode, Config, Connection, Event, OsRandom, Payload, TextPayload};
 
 /// The default bound on [`Connection::buffered_amount`] above which sends wait.
 pub const DEFAULT_MAX_BUFFERED: usize = 256 * 1024;
@@ -89,7 +81,8 @@ pub struct AsyncWs<S> {
     eof: bool,
     /// The transport is shut down: `next_event` returns `None`.
     done: bool,
-    keepalive: Option<Keepalive>,
+    /// The origin of the connection's clock (its timers take durations since it).
+    start: Instant,
 }
 
 /// What one wait on the transport produced.
@@ -155,7 +148,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
         let accepted = request.accept(&accept).map_err(io::Error::other)?;
         stream.write_all(&accepted.response).await?;
         stream.flush().await?; // a buffering transport (TLS) would otherwise hold the 101
-        let mut conn = Connection::new(Role::Server, accepted.negotiated, config);
+        let mut conn = Connection::server(accepted.negotiated, config);
         // Frames the client sent right behind its request: never drop them.
         conn.receive(&accepted.leftover);
         Ok(Self::new(stream, conn))
@@ -187,7 +180,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
             }
         };
-        let mut conn = Connection::new(Role::Client, established.negotiated, config);
+        let mut conn = Connection::client(established.negotiated, config);
         // The server's first frames may have come with its response.
         conn.receive(&established.leftover);
         Ok(Self::new(stream, conn))
@@ -204,7 +197,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
             unflushed: false,
             eof: false,
             done: false,
-            keepalive: None,
+            start: Instant::now(),
         }
     }
 
@@ -212,14 +205,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
     /// (default [`DEFAULT_MAX_BUFFERED`]).
     pub fn with_max_buffered(mut self, max_buffered: usize) -> Self {
         self.max_buffered = max_buffered;
-        self
-    }
-
-    /// Pings the peer after `interval` without input, and ends the connection (1006) if
-    /// nothing arrives within `timeout` of the Ping. The timer runs inside
-    /// [`next_event`](Self::next_event), so keep calling it.
-    pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.keepalive = Some(Keepalive::new(interval, timeout, Instant::now()));
         self
     }
 
@@ -290,34 +275,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
                 return Ok(None);
             }
             let read = !self.eof;
-            // The wait ends at the first timer. Once closing started: a peer silent for
-            // CLOSE_WAIT (no Close reply, or, for a client after the closing handshake, no TCP
-            // close from the server) is given up. While open: the keepalive's next deadline.
-            let closing = self.conn.state() != ReadyState::Open;
-            let deadline = if closing {
-                Some(Instant::now() + CLOSE_WAIT)
-            } else {
-                self.keepalive.as_ref().map(Keepalive::poll_timeout)
-            };
+            // The wait ends at the connection's next timer (keepalive, Pong deadline, idle
+            // and close timeouts, as its `Config` sets them), on this driver's clock.
+            let deadline = self.conn.poll_timeout().map(|at| self.start + at);
             let io = poll_fn(|cx| self.poll_io(cx, read));
             let io = match deadline {
                 None => io.await,
                 Some(deadline) => match tokio::time::timeout_at(deadline.into(), io).await {
                     Ok(io) => io,
                     Err(_elapsed) => {
-                        self.on_timer(closing).await;
+                        self.conn.handle_timeout(self.start.elapsed());
                         continue;
                     }
                 },
             };
             match io {
                 Ok(Io::Read(0)) => self.end_of_stream(),
-                Ok(Io::Read(n)) => {
-                    self.conn.receive(&self.buf[..n]);
-                    if let Some(keepalive) = &mut self.keepalive {
-                        keepalive.record_activity(Instant::now());
-                    }
-                }
+                Ok(Io::Read(n)) => self.conn.receive(&self.buf[..n]),
                 Ok(Io::Wrote(n)) => self.conn.consume_output(n),
                 Ok(Io::Flushed) => {}
                 // The peer is gone: report 1006 like an end of stream; nothing more can be
@@ -333,23 +307,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
                 }
                 Err(e) => return Err(e),
             }
-        }
-    }
-
-    /// A timer of `next_event` fired.
-    async fn on_timer(&mut self, closing: bool) {
-        let dead = match &mut self.keepalive {
-            _ if closing => true,
-            // Queues a Ping when the peer has been quiet for the interval.
-            Some(keepalive) => {
-                keepalive.handle_timeout(&mut self.conn, Instant::now()) == Liveness::Dead
-            }
-            None => false,
-        };
-        if dead {
-            // Close anyway; a peer that does not answer gets no Close frame.
-            self.conn.receive_eof();
-            self.shut_down().await;
         }
     }
 

@@ -255,8 +255,7 @@ impl Harness {
         if let Some(params) = deflate {
             negotiated = negotiated.with_deflate(params);
         }
-        let conn =
-            Connection::with_mask_source(role, negotiated, config.clone(), FixedMask(script.key));
+        let conn = wsmachine_testkit::connection_with(role, negotiated, config.clone(), script.key);
         Self {
             role,
             conn,

@@ -563,7 +563,7 @@ pub fn run_extension_params(data: &[u8]) {
         check_deflate_negotiation(offers, b.as_bytes());
     }
     // The same values as two header lines, at a server and at a client: merged in order as if
-    // comma-joined (design.md), or refused as malformed.
+    // comma-joined, or refused as malformed.
     if header_safe(a) && header_safe(b) {
         let merged = match (&list_a, &list_b) {
             (Ok(la), Ok(lb)) => {
@@ -689,13 +689,9 @@ fn client_sees(a: &str, b: &str, merged: Option<&[Extension]>) {
                 .partition(|e| e.name().eq_ignore_ascii_case(EXTENSION_NAME));
             assert_eq!(negotiated.deflate().is_some(), !deflate.is_empty());
             assert_eq!(negotiated.other_extensions(), others.as_slice());
-            // The header value is derived from them: permessage-deflate first.
-            let mut canonical: Vec<Extension> = negotiated
-                .deflate()
-                .map(DeflateParams::to_extension)
-                .into_iter()
-                .collect();
-            canonical.extend(others);
+            // The header value is derived from them: the others, then permessage-deflate.
+            let mut canonical: Vec<Extension> = others;
+            canonical.extend(negotiated.deflate().map(DeflateParams::to_extension));
             let value = negotiated.extensions().unwrap_or_default();
             assert_eq!(Extension::parse_list(&value), Ok(canonical));
         }

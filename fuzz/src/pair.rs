@@ -107,7 +107,7 @@ fn connection(
     if let Some(params) = deflate.map(spread_windows) {
         negotiated = negotiated.with_deflate(params);
     }
-    Connection::with_mask_source(role, negotiated, c, FixedMask(key))
+    wsmachine_testkit::connection_with(role, negotiated, c, key)
 }
 
 /// The model of what one end sent and received.

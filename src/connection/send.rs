@@ -10,23 +10,13 @@ use crate::extensions::seam::EncodeError;
 use crate::frame::output::{Body, Output};
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::mask_source::MaskSource;
-use crate::negotiated::Role;
 use crate::utf8::Utf8Validator;
 
-/// The masking key for the next frame: none for a server; a client draws one from its source
-/// (RFC 6455 §5.3), and cannot send without one.
+/// The masking key for the next frame: none for a server; a client, which always has a key
+/// source, draws one (RFC 6455 §5.3).
 #[inline]
-pub(super) fn masking_key(
-    role: Role,
-    source: &mut Option<Box<dyn MaskSource + Send>>,
-) -> Result<Option<[u8; 4]>, SendError> {
-    match role {
-        Role::Server => Ok(None),
-        Role::Client => source
-            .as_mut()
-            .map(|s| Some(s.mask_key()))
-            .ok_or(SendError::NoMaskSource),
-    }
+pub(super) fn masking_key(source: &mut Option<Box<dyn MaskSource + Send>>) -> Option<[u8; 4]> {
+    source.as_mut().map(|s| s.mask_key())
 }
 
 /// Queues a Close frame with `code` and `reason` (RFC 6455 §5.5.1); 1005 is sent as an empty
@@ -57,8 +47,8 @@ pub(super) fn queue_close(
 impl Connection {
     /// The masking key for the next frame we send.
     #[inline]
-    pub(super) fn masking_key(&mut self) -> Result<Option<[u8; 4]>, SendError> {
-        masking_key(self.role, &mut self.mask_source)
+    pub(super) fn masking_key(&mut self) -> Option<[u8; 4]> {
+        masking_key(&mut self.mask_source)
     }
 
     /// Sends a whole message as one frame.
@@ -130,7 +120,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         // Drawn before the extension sees the data: a compressor's window must hold only
         // what is sent.
-        let key = self.masking_key()?;
+        let key = self.masking_key();
         let codec = match self.extensions.codec() {
             Some(codec) if encoded => codec,
             _ => {
@@ -154,17 +144,16 @@ impl Connection {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlPayloadTooLong);
         }
-        let key = self.masking_key()?;
+        let key = self.masking_key();
         self.out
             .push_frame(opcode, true, 0, key, Body::Borrowed(payload));
         Ok(())
     }
 
-    /// Answers a Ping (RFC 6455 §5.5.2); a client without a mask source cannot.
+    /// Answers a Ping (RFC 6455 §5.5.2).
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) {
-        if let Ok(key) = self.masking_key() {
-            self.out.push_auto_pong(key, payload);
-        }
+        let key = self.masking_key();
+        self.out.push_auto_pong(key, payload);
     }
 }
 

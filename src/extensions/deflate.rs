@@ -99,7 +99,7 @@ const PARAMS: [&str; 4] = [
 /// let mut params = DeflateParams::new();
 /// params.client_no_context_takeover = true;
 /// let negotiated = Negotiated::new().with_deflate(params);
-/// let server = Connection::new(Role::Server, negotiated, Config::default());
+/// let server = Connection::server(negotiated, Config::default());
 /// ```
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

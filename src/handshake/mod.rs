@@ -39,7 +39,7 @@
 //! let protocol = request.select_protocol(&["chat"]);
 //! let accepted = request.accept(&Accept::new().protocol(protocol)).unwrap();
 //! assert!(accepted.response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
-//! let mut conn = Connection::new(Role::Server, accepted.negotiated, Config::default());
+//! let mut conn = Connection::server(accepted.negotiated, Config::default());
 //! conn.receive(&accepted.leftover); // bytes that followed the request: never drop them
 //! ```
 //!
@@ -62,7 +62,7 @@
 //! match handshake.receive(response.as_bytes()) {
 //!     Ok(Status::Complete(established)) => {
 //!         assert_eq!(established.negotiated.protocol(), Some("chat"));
-//!         // Connection::new(Role::Client, established.negotiated, ...), then feed it
+//!         // Connection::client(established.negotiated, ...), then feed it
 //!         // `established.leftover`.
 //!     }
 //!     Ok(Status::Partial) => { /* read more */ }

@@ -133,10 +133,5 @@ pub fn connection(
     if let Some(params) = params {
         negotiated = negotiated.with_deflate(params);
     }
-    wsmachine::Connection::with_mask_source(
-        role,
-        negotiated,
-        config,
-        wsmachine::FixedMask(crate::KEY),
-    )
+    crate::connection_with(role, negotiated, config, crate::KEY)
 }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 use wsmachine::handshake::{ClientHandshake, ClientOptions, Status, Url};
-use wsmachine::{Config, Connection, FixedMask, Negotiated, Role};
+use wsmachine::{Config, Connection, FixedMask, Negotiated};
 
 use crate::{KEY, output};
 
@@ -98,8 +98,7 @@ pub async fn connect_pipelined(
     let mut handshake =
         ClientHandshake::with_nonce(&url, ClientOptions::new(), *b"0123456789abcdef")
             .expect("a request");
-    let mut early = Connection::with_mask_source(
-        Role::Client,
+    let mut early = Connection::client_with_mask_source(
         Negotiated::default(),
         Config::default(),
         FixedMask(KEY),
@@ -117,7 +116,7 @@ pub async fn connect_pipelined(
             break established;
         }
     };
-    let mut conn = Connection::new(Role::Client, established.negotiated, Config::default());
+    let mut conn = Connection::client(established.negotiated, Config::default());
     conn.receive(&established.leftover);
     (stream, conn)
 }

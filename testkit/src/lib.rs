@@ -23,7 +23,7 @@
 //! use wsmachine::{Config, Connection, Negotiated, Role};
 //! use wsmachine_testkit::{KEY, frame, frames, output};
 //!
-//! let mut server = Connection::new(Role::Server, Negotiated::default(), Config::default());
+//! let mut server = Connection::server(Negotiated::default(), Config::default());
 //! server.receive(&frame(true, 0, OpCode::Ping, Some(KEY), b"hi"));
 //! let sent = frames(&output(&mut server));
 //! assert_eq!((sent[0].opcode, &sent[0].payload[..]), (OpCode::Pong, &b"hi"[..]));
@@ -59,7 +59,21 @@ pub const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// A connection of `role` without extensions (a client masks with [`KEY`]).
 pub fn connection(role: Role, config: Config) -> Connection {
-    Connection::with_mask_source(role, Negotiated::default(), config, FixedMask(KEY))
+    connection_with(role, Negotiated::default(), config, KEY)
+}
+
+/// A connection of `role` after a handshake that agreed to `negotiated`; a client masks with
+/// `key`.
+pub fn connection_with(
+    role: Role,
+    negotiated: Negotiated,
+    config: Config,
+    key: [u8; 4],
+) -> Connection {
+    match role {
+        Role::Server => Connection::server(negotiated, config),
+        Role::Client => Connection::client_with_mask_source(negotiated, config, FixedMask(key)),
+    }
 }
 
 /// The masking key a peer uses for frames it sends to `receiver`: [`KEY`] towards a server,

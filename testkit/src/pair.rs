@@ -63,8 +63,8 @@ impl Pair {
     /// A pair where both sides agreed to `negotiated`.
     pub fn negotiated(negotiated: Negotiated, client: Config, server: Config) -> Self {
         Self::from_connections(
-            Connection::with_mask_source(Role::Client, negotiated.clone(), client, FixedMask(KEY)),
-            Connection::new(Role::Server, negotiated, server),
+            Connection::client_with_mask_source(negotiated.clone(), client, FixedMask(KEY)),
+            Connection::server(negotiated, server),
         )
     }
 
