@@ -165,6 +165,12 @@ impl Connection {
         }
     }
 
+    /// Whether the connection is over: [`Event::Closed`] was queued (it may not be taken yet),
+    /// and nothing more can be sent. The driver may still have output to write.
+    pub fn is_closed(&self) -> bool {
+        self.lifecycle.is_closed()
+    }
+
     /// The lifecycle state, for tests that check transitions against the table.
     #[doc(hidden)]
     pub fn lifecycle_state(&self) -> LifecycleState {

@@ -1,10 +1,11 @@
 //! [`Text`]: UTF-8-checked bytes that deref to `str`, without copying.
 //!
-//! This is one of the two modules allowed `unsafe` (see DEVELOPERS.md): `Deref<Target = str>`
+//! This is one of the two modules allowed `unsafe`: `Deref<Target = str>`
 //! uses `from_utf8_unchecked`, which is sound because every constructor proves the bytes are
 //! UTF-8 first. Re-validating on every deref would cost a pass over the payload each time the
 //! application looks at a message.
 
+#![allow(unsafe_code)]
 use core::fmt;
 use core::ops::Deref;
 
@@ -101,6 +102,13 @@ impl From<&str> for Text {
 impl From<alloc::string::String> for Text {
     fn from(s: alloc::string::String) -> Self {
         Self(Bytes::from(s))
+    }
+}
+
+impl From<Text> for alloc::string::String {
+    /// Copies the text into a `String` (a `Text` shares the connection's buffer).
+    fn from(text: Text) -> Self {
+        alloc::string::String::from(&*text)
     }
 }
 

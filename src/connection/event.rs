@@ -41,12 +41,28 @@ pub enum Event {
     Ping(Bytes),
     /// A Pong arrived, solicited or not.
     Pong(Bytes),
-    /// The peer's Close frame. Input after it is ignored. Taking this event queues our reply
+    /// The peer's Close frame arrived: the peer is closing (one step of the closing
+    /// handshake, not its end). Input after it is ignored. Taking this event queues our reply
     /// (unless we closed first) and completes the closing handshake, so anything the
     /// application sends in answer to the messages before it still goes out first; the
     /// [`Event::Closed`] outcome follows.
+    ///
+    /// ```
+    /// use wsmachine::{Config, Connection, Event, Negotiated};
+    /// let mut server = Connection::server(Negotiated::new(), Config::default());
+    /// server.receive(b"\x88\x82\0\0\0\0\x03\xe8"); // a masked Close, code 1000
+    /// // First what the peer said: `Close`, the frame…
+    /// let Some(Event::Close(frame)) = server.poll_event() else { panic!() };
+    /// assert_eq!(frame.code().0, 1000);
+    /// // …then how the connection ended: `Closed`, the outcome, always the last event.
+    /// let Some(Event::Closed(outcome)) = server.poll_event() else { panic!() };
+    /// assert!(outcome.clean);
+    /// assert_eq!(server.poll_event(), None);
+    /// ```
     Close(crate::close::CloseFrame),
-    /// The connection is over: the last event, reported exactly once.
+    /// The connection is over, however it ended (closing handshake, failure, end of stream,
+    /// timeout): the last event, reported exactly once, with the [`CloseOutcome`]. Unlike
+    /// [`Event::Close`], which only reports the peer's Close frame, this is the end.
     Closed(CloseOutcome),
 }
 
@@ -147,6 +163,19 @@ impl From<Vec<u8>> for Payload<'_> {
         Self(Body::Shared(b.into()))
     }
 }
+impl From<alloc::boxed::Box<[u8]>> for Payload<'_> {
+    fn from(b: alloc::boxed::Box<[u8]>) -> Self {
+        Self(Body::Shared(b.into()))
+    }
+}
+impl<'a> From<alloc::borrow::Cow<'a, [u8]>> for Payload<'a> {
+    fn from(b: alloc::borrow::Cow<'a, [u8]>) -> Self {
+        match b {
+            alloc::borrow::Cow::Borrowed(b) => b.into(),
+            alloc::borrow::Cow::Owned(b) => b.into(),
+        }
+    }
+}
 impl From<Bytes> for Payload<'_> {
     fn from(b: Bytes) -> Self {
         Self(Body::Shared(b))
@@ -185,6 +214,19 @@ impl<'a> From<&'a String> for TextPayload<'a> {
 impl From<String> for TextPayload<'_> {
     fn from(s: String) -> Self {
         Self(Payload(Body::Shared(s.into())))
+    }
+}
+impl<'a> From<alloc::borrow::Cow<'a, str>> for TextPayload<'a> {
+    fn from(s: alloc::borrow::Cow<'a, str>) -> Self {
+        match s {
+            alloc::borrow::Cow::Borrowed(s) => s.into(),
+            alloc::borrow::Cow::Owned(s) => s.into(),
+        }
+    }
+}
+impl From<alloc::boxed::Box<str>> for TextPayload<'_> {
+    fn from(s: alloc::boxed::Box<str>) -> Self {
+        Self(Payload(Body::Shared(Bytes::from(s.into_boxed_bytes()))))
     }
 }
 impl From<Text> for TextPayload<'_> {

@@ -134,8 +134,7 @@ impl fmt::Display for ExtensionSyntaxError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ExtensionSyntaxError {}
+impl core::error::Error for ExtensionSyntaxError {}
 
 /// Parses the extensions of every value in turn, merged as if comma-joined.
 pub(crate) fn parse_extension_values<'a>(
