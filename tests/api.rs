@@ -14,7 +14,8 @@ fn text_payloads_come_from_every_string_type() {
     let mut c = server();
     c.send_text("a").unwrap();
     c.send_text(String::from("b")).unwrap();
-    c.send_text(&String::from("c")).unwrap();
+    let c_owned = String::from("c");
+    c.send_text(&c_owned).unwrap();
     c.send_text(Cow::Borrowed("d")).unwrap();
     c.send_text(Cow::<str>::Owned("e".into())).unwrap();
     c.send_text(Box::<str>::from("f")).unwrap();
@@ -32,7 +33,8 @@ fn binary_payloads_come_from_every_byte_type() {
     c.send_binary(&b"a"[..]).unwrap();
     c.send_binary(b"b").unwrap();
     c.send_binary(vec![b'c']).unwrap();
-    c.send_binary(&vec![b'd']).unwrap();
+    let d_owned = vec![b'd'];
+    c.send_binary(&d_owned).unwrap();
     c.send_binary(Box::<[u8]>::from(&b"e"[..])).unwrap();
     c.send_binary(Cow::Borrowed(&b"f"[..])).unwrap();
     c.send_binary(Cow::<[u8]>::Owned(b"g".to_vec())).unwrap();
