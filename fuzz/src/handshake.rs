@@ -689,13 +689,10 @@ fn client_sees(a: &str, b: &str, merged: Option<&[Extension]>) {
                 .partition(|e| e.name().eq_ignore_ascii_case(EXTENSION_NAME));
             assert_eq!(negotiated.deflate().is_some(), !deflate.is_empty());
             assert_eq!(negotiated.other_extensions(), others.as_slice());
-            // The header value is derived from them: permessage-deflate first.
-            let mut canonical: Vec<Extension> = negotiated
-                .deflate()
-                .map(DeflateParams::to_extension)
-                .into_iter()
-                .collect();
-            canonical.extend(others);
+            // The header value is derived from them: the others in order, then
+            // permessage-deflate (the canonical form `Negotiated` documents).
+            let mut canonical = others;
+            canonical.extend(negotiated.deflate().map(DeflateParams::to_extension));
             let value = negotiated.extensions().unwrap_or_default();
             assert_eq!(Extension::parse_list(&value), Ok(canonical));
         }
