@@ -294,6 +294,7 @@
 //! `thumbv7em-none-eabihf`); give clients a [`MaskSource`] with
 //! [`Connection::with_mask_source`].
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
