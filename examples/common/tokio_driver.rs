@@ -63,9 +63,7 @@ use wsmachine::handshake::{
     Accept, ClientHandshake, ClientOptions, Request, Response, ServerHandshake, Status, Url,
 };
 use wsmachine::keepalive::{Keepalive, Liveness};
-use wsmachine::{
-    CloseCode, Config, Connection, Event, OsRandom, Payload, ReadyState, Role, TextPayload,
-};
+use wsmachine::{CloseCode, Config, Connection, Event, Payload, ReadyState, Role, TextPayload};
 
 /// How long a peer may stay silent once closing has started (waiting for its Close, or for
 /// the server to close the transport after the closing handshake) before it is given up.
@@ -153,7 +151,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, "refused"));
         };
         let accepted = request.accept(&accept).map_err(io::Error::other)?;
-        stream.write_all(&accepted.response).await?;
+        stream.write_all(&accepted.to_bytes()).await?;
         stream.flush().await?; // a buffering transport (TLS) would otherwise hold the 101
         let mut conn = Connection::new(Role::Server, accepted.negotiated, config);
         // Frames the client sent right behind its request: never drop them.
@@ -168,8 +166,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
         options: ClientOptions,
         config: Config,
     ) -> io::Result<Self> {
-        let mut handshake = ClientHandshake::new(url, options, &mut OsRandom::new())
-            .map_err(|e| invalid_input(e.to_string()))?;
+        let mut handshake =
+            ClientHandshake::new(url, options).map_err(|e| invalid_input(e.to_string()))?;
         stream.write_all(handshake.request_bytes()).await?;
         stream.flush().await?;
         let mut buf = vec![0; READ_BUF];
