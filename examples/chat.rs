@@ -101,7 +101,7 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
             let accepted = request
                 .accept(&Accept::new())
                 .map_err(std::io::Error::other)?;
-            stream.write_all(&accepted.response).await?;
+            stream.write_all(&accepted.to_bytes()).await?;
             let mut config = Config::default();
             config.max_message_size = MAX_MESSAGE;
             config.max_frame_size = MAX_MESSAGE;

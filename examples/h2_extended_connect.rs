@@ -7,10 +7,10 @@
 //!
 //! The server enables the extended CONNECT protocol (`SETTINGS_ENABLE_CONNECT_PROTOCOL`),
 //! validates each `CONNECT` with `:protocol: websocket` with `Request::from_extended_connect`
-//! (feature `http`), answers `200` from `accept_http`, and runs a `Connection` over the
-//! stream. The client sends the `CONNECT` (`h2::ext::Protocol` carries `:protocol`) with
-//! `sec-websocket-version: 13`, checks the `200`, and runs a client `Connection` over its
-//! stream. [`H2Ws`] is the driver both use. What a driver must get right:
+//! (feature `http`), answers with the `200` that `accept` gives (`Accepted::to_http`), and
+//! runs a `Connection` over the stream. The client builds the `CONNECT` with
+//! `ExtendedConnect::http2` (`h2::ext::Protocol` carries `:protocol`), checks the answer with
+//! `ExtendedConnect::validate`, and runs a client `Connection` over its stream. [`H2Ws`] is the driver both use. What a driver must get right:
 //!
 //! - **The mapping.** The payloads of the DATA frames received go to `receive`;
 //!   `pending_output` goes out as DATA; the peer's END_STREAM is `receive_eof`; when
@@ -47,10 +47,8 @@ use h2::ext::Protocol;
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
 use tokio::net::{TcpListener, TcpStream};
-use wsmachine::handshake::{Accept, Request};
-use wsmachine::{
-    Bytes, CloseCode, Config, Connection, Event, Negotiated, Payload, ReadyState, TextPayload,
-};
+use wsmachine::handshake::{Accept, ClientOptions, ExtendedConnect, Request, Url};
+use wsmachine::{Bytes, CloseCode, Config, Connection, Event, Payload, ReadyState, TextPayload};
 
 /// How long a peer may stay silent once closing has started (waiting for its Close, or for
 /// the server's END_STREAM after the closing handshake) before the stream is reset.
@@ -331,7 +329,9 @@ pub async fn handle(
     };
     // The application's checks go here: path, `Origin`, cookies.
     let accept = Accept::new().protocol(ws_request.select_protocol(&PROTOCOLS));
-    let (response, negotiated) = ws_request.accept_http(&accept).map_err(io::Error::other)?;
+    let accepted = ws_request.accept(&accept).map_err(io::Error::other)?;
+    let response = accepted.to_http().map_err(io::Error::other)?;
+    let negotiated = accepted.negotiated;
     let send = respond
         .send_response(response, false)
         .map_err(io::Error::other)?;
@@ -376,43 +376,23 @@ pub async fn connect(addr: SocketAddr, path: &str, protocols: &[&str]) -> io::Re
     }
     let mut client = client.ready().await.map_err(stream_error)?;
 
-    let mut request = http::Request::builder()
-        .method(http::Method::CONNECT)
-        .uri(format!("http://{addr}{path}"))
-        .header("sec-websocket-version", "13");
-    if !protocols.is_empty() {
-        request = request.header("sec-websocket-protocol", protocols.join(", "));
-    }
-    let mut request = request.body(()).map_err(io::Error::other)?;
+    let url = Url::parse(&format!("ws://{addr}{path}"))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let options = protocols
+        .iter()
+        .fold(ClientOptions::new(), |options, p| options.protocol(*p));
+    let connect = ExtendedConnect::http2(&url, options)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut request = connect.request();
     request
         .extensions_mut()
-        .insert(Protocol::from_static("websocket"));
+        .insert(Protocol::from_static(ExtendedConnect::PROTOCOL));
     let (response, send) = client.send_request(request, false).map_err(stream_error)?;
     let response = response.await.map_err(stream_error)?;
-    let negotiated = check_response(&response, protocols)?;
+    // RFC 8441 §5, RFC 6455 §4.1: a 2xx whose subprotocol and extensions we offered.
+    let negotiated = connect
+        .validate(&response)
+        .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
     let conn = Connection::client(negotiated, Config::default());
     Ok(H2Ws::new(conn, send, response.into_body()))
-}
-
-/// The client's checks on the answer (RFC 8441 §5, RFC 6455 §4.1): `200`, a subprotocol we
-/// offered if any, no extension (we offered none).
-fn check_response<B>(response: &http::Response<B>, protocols: &[&str]) -> io::Result<Negotiated> {
-    let refused = |why: String| io::Error::new(io::ErrorKind::ConnectionRefused, why);
-    if response.status() != http::StatusCode::OK {
-        return Err(refused(format!("status {}", response.status())));
-    }
-    if response.headers().contains_key("sec-websocket-extensions") {
-        return Err(refused("an extension we did not offer".into()));
-    }
-    let mut negotiated = Negotiated::new();
-    if let Some(chosen) = response.headers().get("sec-websocket-protocol") {
-        let chosen = chosen.to_str().unwrap_or_default();
-        if !protocols.contains(&chosen) {
-            return Err(refused(format!(
-                "a subprotocol we did not offer: {chosen:?}"
-            )));
-        }
-        negotiated = negotiated.with_protocol(chosen);
-    }
-    Ok(negotiated)
 }

@@ -1,6 +1,6 @@
 //! A WebSocket echo endpoint inside a hyper 1 HTTP server: hyper parses the upgrade request,
 //! wsmachine validates it (`Request::from_http`, feature `http`) and writes the `101` answer
-//! (`accept_http`), then a `Connection` runs over `hyper::upgrade::on(req)`'s upgraded IO,
+//! (`accept`, then `Accepted::to_http`), then a `Connection` runs over `hyper::upgrade::on(req)`'s upgraded IO,
 //! driven by `AsyncWs` from `common/tokio_driver.rs`. Other requests get wsmachine's error
 //! response (`400`, `426`, ...) as an ordinary HTTP response.
 //!
@@ -80,7 +80,8 @@ pub async fn handle(
     };
     // The application's checks go here: path, `Origin`, cookies.
     let accept = Accept::new().protocol(request.select_protocol(&PROTOCOLS));
-    let (response, negotiated) = match request.accept_http(&accept) {
+    let accepted = request.accept(&accept);
+    let (response, negotiated) = match accepted.and_then(|a| Ok((a.to_http()?, a.negotiated))) {
         Ok(accepted) => accepted,
         Err(e) => {
             eprintln!("cannot accept: {e}");

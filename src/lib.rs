@@ -42,7 +42,7 @@
 //!         }
 //!     };
 //!     let accepted = request.accept(&Accept::new()).expect("no subprotocol to check");
-//!     stream.write_all(&accepted.response)?;
+//!     stream.write_all(&accepted.to_bytes())?;
 //!     let mut conn = Connection::server(accepted.negotiated, Config::default());
 //!     conn.receive(&accepted.leftover); // bytes that arrived right after the request
 //!
@@ -103,13 +103,15 @@
 //!   keepalive Pings, bounds the closing handshake, and gives up on a silent peer, as its
 //!   [`Config`] says.
 //!
-//! # Over HTTP/2 (RFC 8441)
+//! # Over HTTP/2 (RFC 8441) and HTTP/3 (RFC 9220)
 //!
 //! A `Connection` knows nothing about HTTP, so a WebSocket on an HTTP/2 stream is the same
 //! loop over another transport (`examples/h2_extended_connect.rs`, with the `h2` crate). The
 //! server enables `SETTINGS_ENABLE_CONNECT_PROTOCOL`, validates the extended CONNECT request
 //! with `handshake::Request::from_extended_connect` (feature `http`) and answers with the `200`
-//! from `accept_http`, leaving the stream open. Then on either side: the payloads of received
+//! that `accept` gives (`Accepted::to_http`), leaving the stream open; the client builds its
+//! request and checks the response with `handshake::ExtendedConnect`. HTTP/3 is the same
+//! exchange on an HTTP/3 stream. Then on either side: the payloads of received
 //! DATA frames go to [`receive`](Connection::receive) (they need not line up with WebSocket
 //! frames), [`pending_output`](Connection::pending_output) goes out as DATA, the peer's
 //! END_STREAM is [`receive_eof`](Connection::receive_eof), and a reset stream is an abnormal
@@ -123,7 +125,7 @@
 //!
 //! | layer | module | what it does | knows nothing of |
 //! |---|---|---|---|
-//! | opening handshake | [`handshake`] | the HTTP/1.1 upgrade and the RFC 8441 extended CONNECT, both roles; produces [`Negotiated`] | frames |
+//! | opening handshake | [`handshake`] | the HTTP/1.1 upgrade and the extended CONNECT (RFC 8441, RFC 9220), both roles; produces [`Negotiated`] | frames |
 //! | agreement | `negotiated` | the chosen subprotocol and extensions, as typed values | HTTP, frames |
 //! | connection | `connection` | the public [`Connection`]: the lifecycle, the receive policy (the table below), the send checks, events | HTTP |
 //! | extensions | [`extensions`] | the seam extensions plug into, and permessage-deflate behind it | sockets, HTTP, the connection |
@@ -288,16 +290,17 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` through `core::error::Error`, [`Connection::pending_output_vectored`] |
-//! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::new`] gives clients |
+//! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::client`] gives clients and [`ClientHandshake::new`] draws its nonce from |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
-//! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and RFC 8441 extended CONNECT |
+//! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and the extended CONNECT over HTTP/2 and HTTP/3 (RFC 8441, RFC 9220), both roles |
 //! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions::deflate` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
 //! `thumbv7em-none-eabihf`); give clients a [`MaskSource`] with
-//! [`Connection::with_mask_source`].
+//! [`Connection::client_with_mask_source`].
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 // `unsafe` only where a benchmark showed it pays, each block with a `// SAFETY:` comment:

@@ -416,12 +416,12 @@ fn handshake(
         .accept(&Accept::new().deflate(request.select_deflate(&server)))
         .unwrap();
     let ours = accepted.negotiated.deflate().copied();
-    let theirs = match hs.receive(&accepted.response) {
+    let theirs = match hs.receive(&accepted.to_bytes()) {
         Ok(Status::Complete(done)) => Ok(done.negotiated.deflate().copied()),
         Ok(Status::Partial) => panic!("partial response"),
         Err(e) => Err(e),
     };
-    (ours, theirs, accepted.response)
+    (ours, theirs, accepted.to_bytes())
 }
 
 #[test]
@@ -537,7 +537,7 @@ fn the_server_accepts_deflate_only_if_offered() {
     // Accepting nothing is fine; forcing parameters on a client that did not offer is not.
     let accepted = request.accept(&Accept::new().deflate(None)).unwrap();
     assert_eq!(accepted.negotiated.deflate(), None);
-    assert!(!String::from_utf8_lossy(&accepted.response).contains("Extensions"));
+    assert!(!String::from_utf8_lossy(&accepted.to_bytes()).contains("Extensions"));
     assert_eq!(
         request.accept(&Accept::new().deflate(DeflateParams::new())),
         Err(BuildError::UnofferedExtension)
@@ -595,12 +595,12 @@ fn deflate_and_another_extension_through_both_handshakes() {
             Accept::new().extension(foo.clone()).deflate(deflate)
         };
         let accepted = request.accept(&accept).unwrap();
-        let response = String::from_utf8(accepted.response.clone()).unwrap();
+        let response = String::from_utf8(accepted.to_bytes()).unwrap();
         assert!(
             response.contains("\r\nSec-WebSocket-Extensions: x-foo; a=1, permessage-deflate\r\n"),
             "{response}"
         );
-        let Ok(Status::Complete(established)) = hs.receive(&accepted.response) else {
+        let Ok(Status::Complete(established)) = hs.receive(&accepted.to_bytes()) else {
             panic!("response refused")
         };
         assert_eq!(established.negotiated, accepted.negotiated);

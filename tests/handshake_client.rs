@@ -107,20 +107,50 @@ fn request_line_and_host_follow_the_url() {
 fn nonce_comes_from_the_mask_source() {
     let url = Url::parse("ws://h/").unwrap();
     let mut masks = FixedMask([1, 2, 3, 4]);
-    let hs = ClientHandshake::new(&url, ClientOptions::new(), &mut masks).unwrap();
+    let hs = ClientHandshake::with_mask_source(&url, ClientOptions::new(), &mut masks).unwrap();
     assert_eq!(hs.key(), "AQIDBAECAwQBAgMEAQIDBA==");
     // Through a trait object, as a driver holding `Box<dyn MaskSource>` would.
     let masks: &mut dyn MaskSource = &mut masks;
-    let hs2 = ClientHandshake::new(&url, ClientOptions::new(), masks).unwrap();
+    let hs2 = ClientHandshake::with_mask_source(&url, ClientOptions::new(), masks).unwrap();
     assert_eq!(hs2.key(), hs.key());
     #[cfg(feature = "getrandom")]
     {
         let mut os = wsmachine::OsRandom::new();
-        let a = ClientHandshake::new(&url, ClientOptions::new(), &mut os).unwrap();
-        let b = ClientHandshake::new(&url, ClientOptions::new(), &mut os).unwrap();
+        let a = ClientHandshake::with_mask_source(&url, ClientOptions::new(), &mut os).unwrap();
+        let b = ClientHandshake::with_mask_source(&url, ClientOptions::new(), &mut os).unwrap();
         assert_ne!(a.key(), b.key());
         assert_eq!(a.key().len(), 24);
     }
+}
+
+/// The default constructor draws the nonce from the OS CSPRNG (RFC 6455 §4.1 item 7): a
+/// fresh, valid key for every handshake, and the request is otherwise the same bytes.
+#[cfg(feature = "getrandom")]
+#[test]
+fn default_nonce_comes_from_the_os() {
+    let url = Url::parse("ws://h/chat").unwrap();
+    let options = || ClientOptions::new().protocol("chat");
+    let keys: Vec<String> = (0..8)
+        .map(|_| {
+            let hs = ClientHandshake::new(&url, options()).unwrap();
+            let request = String::from_utf8(hs.request_bytes().to_vec()).unwrap();
+            let fixed = ClientHandshake::with_nonce(&url, options(), [0; 16]).unwrap();
+            let expected = String::from_utf8(fixed.request_bytes().to_vec())
+                .unwrap()
+                .replace(fixed.key(), hs.key());
+            assert_eq!(request, expected);
+            hs.key().to_owned()
+        })
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(key.len(), 24, "{key}");
+        assert!(!keys[..i].contains(key), "{key} repeated");
+    }
+    // Invalid options fail the same way as with an explicit source.
+    assert_eq!(
+        ClientHandshake::new(&url, ClientOptions::new().protocol("a b")).err(),
+        Some(BuildError::InvalidProtocol)
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn handshake(
     chunk: usize,
 ) -> (Established, Accepted) {
     let url = Url::parse("ws://example.com/chat?room=1").unwrap();
-    let mut client = ClientHandshake::new(&url, options, &mut FixedMask(KEY)).unwrap();
+    let mut client = ClientHandshake::with_mask_source(&url, options, &mut FixedMask(KEY)).unwrap();
     let mut server = ServerHandshake::default();
 
     let mut request = None;
@@ -33,7 +33,7 @@ fn handshake(
     let accepted = request.accept(&Accept::new().protocol(protocol)).unwrap();
 
     let mut established = None;
-    for piece in accepted.response.chunks(chunk) {
+    for piece in accepted.to_bytes().chunks(chunk) {
         if let Status::Complete(e) = client.receive(piece).unwrap() {
             established = Some(e);
         }
@@ -92,18 +92,19 @@ fn no_common_subprotocol() {
 #[test]
 fn server_pipelines_its_first_message_after_the_101() {
     let url = Url::parse("ws://example.com/").unwrap();
-    let mut client = ClientHandshake::new(&url, ClientOptions::new(), &mut FixedMask(KEY)).unwrap();
+    let mut client =
+        ClientHandshake::with_mask_source(&url, ClientOptions::new(), &mut FixedMask(KEY)).unwrap();
     let mut server = ServerHandshake::default();
     let Ok(Status::Complete(request)) = server.receive(client.request_bytes()) else {
         panic!()
     };
     let accepted = request.accept(&Accept::new()).unwrap();
-    let mut server_conn = Connection::server(accepted.negotiated, Config::default());
+    let mut server_conn = Connection::server(accepted.negotiated.clone(), Config::default());
     server_conn.send_text("welcome").unwrap();
     server_conn.send_ping(b"p").unwrap();
 
     // One write: the 101 and the first frames.
-    let mut wire = accepted.response;
+    let mut wire = accepted.to_bytes();
     let first_frames = output(&mut server_conn);
     wire.extend_from_slice(&first_frames);
     let Ok(Status::Complete(established)) = client.receive(&wire) else {
@@ -138,7 +139,8 @@ fn bytes_after_the_request_reach_the_server_connection() {
     // RFC 6455 §4.1 has a client wait for the 101 before sending frames, but a server must
     // still not drop what follows the request: it belongs to the connection.
     let url = Url::parse("ws://example.com/").unwrap();
-    let client = ClientHandshake::new(&url, ClientOptions::new(), &mut FixedMask(KEY)).unwrap();
+    let client =
+        ClientHandshake::with_mask_source(&url, ClientOptions::new(), &mut FixedMask(KEY)).unwrap();
     let mut wire = client.request_bytes().to_vec();
     wire.extend_from_slice(&frame(true, 0, 0x1, Some(KEY), b"early"));
     wire.extend_from_slice(&frame(true, 0, 0x2, Some(KEY), &[0u8; 300]));
@@ -178,7 +180,7 @@ fn extensions_reach_negotiated_on_both_sides() {
     let url = Url::parse("ws://example.com/").unwrap();
     let options =
         ClientOptions::new().extension(Extension::new("x-test").with_param("a", Some("1")));
-    let mut client = ClientHandshake::new(&url, options, &mut FixedMask(KEY)).unwrap();
+    let mut client = ClientHandshake::with_mask_source(&url, options, &mut FixedMask(KEY)).unwrap();
     let Ok(Status::Complete(request)) = ServerHandshake::default().receive(client.request_bytes())
     else {
         panic!()
@@ -186,7 +188,7 @@ fn extensions_reach_negotiated_on_both_sides() {
     assert_eq!(request.extensions()[0].param("a"), Some(Some("1")));
     let response = Extension::new("x-test").with_param("a", Some("2"));
     let accepted = request.accept(&Accept::new().extension(response)).unwrap();
-    let Ok(Status::Complete(established)) = client.receive(&accepted.response) else {
+    let Ok(Status::Complete(established)) = client.receive(&accepted.to_bytes()) else {
         panic!()
     };
     assert_eq!(
@@ -212,9 +214,9 @@ fn extended_connect_then_messages() {
         .unwrap();
     let request = Request::from_extended_connect(&req, Some("websocket")).unwrap();
     let protocol = request.select_protocol(&["chat"]);
-    let (response, negotiated) = request
-        .accept_http(&Accept::new().protocol(protocol))
-        .unwrap();
+    let accepted = request.accept(&Accept::new().protocol(protocol)).unwrap();
+    let response = accepted.to_http().unwrap();
+    let negotiated = accepted.negotiated;
     assert_eq!(response.status(), http::StatusCode::OK);
 
     // The client reads the same choice from the 200 response's fields.

@@ -2,7 +2,7 @@
 //! cases of the header grammar, the request view, accepting, bounds and pipelined bytes.
 
 use wsmachine::handshake::{
-    Accept, BuildError, Extension, HandshakeLimits, OriginPolicy, Request, RequestError,
+    Accept, Bootstrap, BuildError, Extension, HandshakeLimits, OriginPolicy, Request, RequestError,
     ServerHandshake, Status,
 };
 
@@ -96,6 +96,93 @@ fn valid_request() {
     assert_eq!(request.key(), Some("dGhlIHNhbXBsZSBub25jZQ=="));
     assert_eq!(request.leftover(), b"");
     assert_eq!(request.headers().len(), 5);
+    // An HTTP/1.1 upgrade knows its key, and is answered with a 101.
+    let http1 = Bootstrap::Http1 {
+        key: "dGhlIHNhbXBsZSBub25jZQ==".into(),
+    };
+    assert_eq!(request.bootstrap(), &http1);
+    assert_eq!(request.bootstrap().key(), request.key());
+    assert!(!request.bootstrap().is_extended_connect());
+}
+
+/// Accepting gives one value: the status and fields of the response, which render as the
+/// bytes to write, the negotiated value and the leftover.
+#[test]
+fn accepted_value() {
+    let mut bytes = with("x", "Sec-WebSocket-Protocol: chat").into_bytes();
+    bytes.extend_from_slice(b"\x81\x00");
+    let Ok(Status::Complete(request)) = ServerHandshake::new().receive(&bytes) else {
+        panic!()
+    };
+    let accepted = request
+        .accept(&Accept::new().protocol("chat").header("X-A", "1"))
+        .unwrap();
+    assert_eq!(accepted.status(), 101);
+    assert!(matches!(accepted.bootstrap(), Bootstrap::Http1 { .. }));
+    let fields: Vec<(&str, &str)> = accepted
+        .headers()
+        .iter()
+        .map(|h| (h.name(), h.value_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            ("Sec-WebSocket-Protocol", "chat"),
+            ("X-A", "1"),
+        ]
+    );
+    assert_eq!(accepted.header("sec-websocket-protocol"), Some("chat"));
+    assert_eq!(accepted.header("x-missing"), None);
+    let mut expected = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+    for (name, value) in fields {
+        expected.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(accepted.to_bytes(), expected);
+    assert_eq!(accepted.negotiated.protocol(), Some("chat"));
+    assert_eq!(accepted.leftover, b"\x81\x00");
+}
+
+/// The builder: `new()` takes nothing and equals `default()`; `limits` and `origin_policy`
+/// each set their own part, in either order.
+#[test]
+fn builder() {
+    let mut limits = HandshakeLimits::default();
+    limits.max_headers = 6;
+    let seven = with("x", "X-Six: 6\r\nX-Seven: 7");
+    let evil = with("x", "Origin: https://evil.example");
+    let policy = || OriginPolicy::allow_list(["https://good.example"]);
+    for new in [
+        (|| ServerHandshake::new()) as fn() -> ServerHandshake,
+        ServerHandshake::default,
+    ] {
+        assert!(receive_with(new, seven.as_bytes()).is_ok());
+        assert!(receive_with(new, evil.as_bytes()).is_ok());
+    }
+    let limits_first = || {
+        ServerHandshake::new()
+            .limits(limits.clone())
+            .origin_policy(policy())
+    };
+    let policy_first = || {
+        ServerHandshake::new()
+            .origin_policy(policy())
+            .limits(limits.clone())
+    };
+    for new in [&limits_first as &dyn Fn() -> ServerHandshake, &policy_first] {
+        assert_eq!(
+            receive_with(new, seven.as_bytes()).err(),
+            Some(RequestError::HeadersTooLarge)
+        );
+        assert_eq!(
+            receive_with(new, evil.as_bytes()).err(),
+            Some(RequestError::ForbiddenOrigin)
+        );
+        assert!(receive_with(new, VALID.as_bytes()).is_ok());
+    }
 }
 
 #[test]
@@ -309,7 +396,7 @@ fn rfc_sample_response_is_byte_exact() {
     let protocol = request.select_protocol(&["chat"]);
     let accepted = request.accept(&Accept::new().protocol(protocol)).unwrap();
     assert_eq!(
-        accepted.response,
+        accepted.to_bytes(),
         b"HTTP/1.1 101 Switching Protocols\r\n\
           Upgrade: websocket\r\n\
           Connection: Upgrade\r\n\
@@ -333,7 +420,7 @@ fn accept_with_extensions_and_headers() {
         .header("Set-Cookie", "id=1");
     let accepted = request.accept(&accept).unwrap();
     assert_eq!(
-        accepted.response,
+        accepted.to_bytes(),
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
           Sec-WebSocket-Extensions: x-compress; window_bits=10\r\n\
@@ -448,8 +535,7 @@ fn application_rejection() {
 #[test]
 fn origin_policy_rejects_with_403() {
     let allow = || {
-        ServerHandshake::default()
-            .with_origin_policy(OriginPolicy::allow_list(["https://good.example"]))
+        ServerHandshake::default().origin_policy(OriginPolicy::allow_list(["https://good.example"]))
     };
     let good = with("x", "Origin: https://good.example");
     let evil = with("x", "Origin: https://evil.example");
@@ -468,7 +554,7 @@ fn origin_policy_rejects_with_403() {
     );
 
     let browsers_only =
-        || ServerHandshake::default().with_origin_policy(OriginPolicy::predicate(|o| o.is_some()));
+        || ServerHandshake::default().origin_policy(OriginPolicy::predicate(|o| o.is_some()));
     assert_eq!(
         receive_with(browsers_only, VALID.as_bytes()).err(),
         Some(RequestError::ForbiddenOrigin)
@@ -520,7 +606,7 @@ fn big_header_block_fed_bytewise_is_linear() {
 fn limits_are_configurable() {
     let mut limits = HandshakeLimits::default();
     limits.max_headers = 5;
-    let five = || ServerHandshake::new(limits.clone());
+    let five = || ServerHandshake::new().limits(limits.clone());
     assert!(receive_with(five, VALID.as_bytes()).is_ok());
     let six = with("x", "X-Six: 6");
     assert_eq!(
@@ -530,11 +616,11 @@ fn limits_are_configurable() {
 
     let mut limits = HandshakeLimits::default();
     limits.max_header_bytes = VALID.len();
-    let exact = || ServerHandshake::new(limits.clone());
+    let exact = || ServerHandshake::new().limits(limits.clone());
     assert!(receive_with(exact, VALID.as_bytes()).is_ok());
     let mut limits = HandshakeLimits::default();
     limits.max_header_bytes = VALID.len() - 1;
-    let short = || ServerHandshake::new(limits.clone());
+    let short = || ServerHandshake::new().limits(limits.clone());
     assert_eq!(
         receive_with(short, VALID.as_bytes()).err(),
         Some(RequestError::HeadersTooLarge)

@@ -41,7 +41,7 @@ fn handshake(role: Role) -> Negotiated {
     match role {
         Role::Server => accepted.negotiated,
         Role::Client => {
-            let Ok(Status::Complete(done)) = client.receive(&accepted.response) else {
+            let Ok(Status::Complete(done)) = client.receive(&accepted.to_bytes()) else {
                 panic!()
             };
             done.negotiated

@@ -257,7 +257,7 @@ proptest! {
 
         let url = Url::parse(&format!("ws://example.com{}", v.resource)).unwrap();
         let mut client = ClientHandshake::with_nonce(&url, v.client_options(), v.nonce).unwrap();
-        let mut response = accepted.response.clone();
+        let mut response = accepted.to_bytes();
         response.extend_from_slice(b"\x81\x00");
         match client.receive(&response) {
             Ok(Status::Complete(established)) => {
@@ -284,6 +284,61 @@ proptest! {
         prop_assert_eq!(request.key(), Some(client.key()));
         prop_assert_eq!(request.protocols(), &v.protocols[..]);
         prop_assert_eq!(request.extensions(), &v.extensions[..]);
+    }
+}
+
+// Property: an extended CONNECT (RFC 8441 over HTTP/2, RFC 9220 over HTTP/3) that our client
+// builds from any valid offer is accepted by our server with exactly what it offered, and the
+// server's `200` for any choice among the offers validates at that client with the same
+// `Negotiated` value.
+#[cfg(feature = "http")]
+proptest! {
+    #[test]
+    fn extended_connect_round_trips(
+        v in valid_request(),
+        h3 in any::<bool>(),
+        prefer_reversed in any::<bool>(),
+    ) {
+        use wsmachine::handshake::{Bootstrap, ExtendedConnect, Request};
+
+        let url = Url::parse(&format!("wss://{}{}", v.host, v.resource)).unwrap();
+        let mut options = v.client_options();
+        if let Some(origin) = &v.origin {
+            options = options.origin(origin.as_str());
+        }
+        let (client, bootstrap) = if h3 {
+            (ExtendedConnect::http3(&url, options).unwrap(), Bootstrap::Http3)
+        } else {
+            (ExtendedConnect::http2(&url, options).unwrap(), Bootstrap::Http2)
+        };
+        let req = client.request();
+        let request = Request::from_extended_connect(&req, Some(ExtendedConnect::PROTOCOL))
+            .unwrap_or_else(|e| panic!("our own extended CONNECT was refused: {e}\n{req:?}"));
+        prop_assert_eq!(request.bootstrap(), &bootstrap);
+        prop_assert_eq!(request.resource(), url.resource());
+        prop_assert_eq!(request.host(), url.host_header());
+        prop_assert_eq!(request.origin(), v.origin.as_deref());
+        prop_assert_eq!(request.protocols(), &v.protocols[..]);
+        prop_assert_eq!(request.extensions(), &v.extensions[..]);
+        prop_assert!(request.leftover().is_empty());
+
+        let mut preferences: Vec<&str> = vec!["not-offered"];
+        preferences.extend(v.protocols.iter().map(String::as_str));
+        if prefer_reversed {
+            preferences.reverse();
+        }
+        let mut accept = Accept::new().protocol(request.select_protocol(&preferences));
+        if let Some(e) = v.extensions.last() {
+            accept = accept.extension(e.clone());
+        }
+        let accepted = request.accept(&accept).unwrap();
+        prop_assert_eq!(accepted.status(), 200);
+        let response = accepted.to_http().unwrap();
+        prop_assert_eq!(client.validate(&response), Ok(accepted.negotiated.clone()));
+        prop_assert_eq!(
+            client.validate_fields(accepted.status(), accepted.headers()),
+            Ok(accepted.negotiated)
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use wsmachine::handshake::{
     Accept, ClientHandshake, ClientOptions, Request, ServerHandshake, Status, Url,
 };
-use wsmachine::{Config, Connection, Event, OsRandom};
+use wsmachine::{Config, Connection, Event};
 
 /// How long a client waits for the server to close the TCP connection after the closing
 /// handshake (RFC 6455 §7.1.1: the server closes first), and the read timeout used meanwhile.
@@ -86,7 +86,7 @@ impl WsStream {
         let accepted = request
             .accept(&accept)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        stream.write_all(&accepted.response)?;
+        stream.write_all(&accepted.to_bytes())?;
         let mut conn = Connection::server(accepted.negotiated, config);
         conn.receive(&accepted.leftover);
         Ok(Self {
@@ -109,8 +109,8 @@ impl WsStream {
         }
         let mut stream = TcpStream::connect((url.host(), url.port()))?;
         stream.set_nodelay(true)?;
-        let mut handshake = ClientHandshake::new(&url, options, &mut OsRandom::new())
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let mut handshake =
+            ClientHandshake::new(&url, options).map_err(|e| io::Error::other(e.to_string()))?;
         stream.write_all(handshake.request_bytes())?;
         let mut buf = vec![0; 64 * 1024];
         let established = loop {

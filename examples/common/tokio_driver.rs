@@ -61,7 +61,7 @@ use tokio::net::TcpStream;
 use wsmachine::handshake::{
     Accept, ClientHandshake, ClientOptions, Request, Response, ServerHandshake, Status, Url,
 };
-use wsmachine::{CloseCode, Config, Connection, Event, OsRandom, Payload, TextPayload};
+use wsmachine::{CloseCode, Config, Connection, Event, Payload, TextPayload};
 
 /// The default bound on [`Connection::buffered_amount`] above which sends wait.
 pub const DEFAULT_MAX_BUFFERED: usize = 256 * 1024;
@@ -146,7 +146,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, "refused"));
         };
         let accepted = request.accept(&accept).map_err(io::Error::other)?;
-        stream.write_all(&accepted.response).await?;
+        stream.write_all(&accepted.to_bytes()).await?;
         stream.flush().await?; // a buffering transport (TLS) would otherwise hold the 101
         let mut conn = Connection::server(accepted.negotiated, config);
         // Frames the client sent right behind its request: never drop them.
@@ -161,8 +161,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWs<S> {
         options: ClientOptions,
         config: Config,
     ) -> io::Result<Self> {
-        let mut handshake = ClientHandshake::new(url, options, &mut OsRandom::new())
-            .map_err(|e| invalid_input(e.to_string()))?;
+        let mut handshake =
+            ClientHandshake::new(url, options).map_err(|e| invalid_input(e.to_string()))?;
         stream.write_all(handshake.request_bytes()).await?;
         stream.flush().await?;
         let mut buf = vec![0; READ_BUF];

@@ -139,7 +139,7 @@ fn server_run(
     bytes: &[u8],
     cuts: &[usize],
 ) -> Run<Request, RequestError> {
-    let hs = std::cell::RefCell::new(ServerHandshake::new(limits.clone()));
+    let hs = std::cell::RefCell::new(ServerHandshake::new().limits(limits.clone()));
     let run = feed(
         bytes,
         cuts,
@@ -241,7 +241,7 @@ fn check_accepted(request: &Request, limits: &HandshakeLimits) {
     let mut roomy = HandshakeLimits::default();
     roomy.max_headers = limits.max_headers;
     roomy.max_header_bytes = canonical.len() + 64;
-    match ServerHandshake::new(roomy).receive(&canonical) {
+    match ServerHandshake::new().limits(roomy).receive(&canonical) {
         Ok(Status::Complete(again)) => {
             assert_same_request(request, &again);
             assert!(again.leftover().is_empty());
@@ -305,7 +305,7 @@ fn check_accepted(request: &Request, limits: &HandshakeLimits) {
         assert_eq!(accepted.leftover, request.leftover());
         let mut client = ClientHandshake::with_nonce(&url, options.clone(), nonce)
             .unwrap_or_else(|e| panic!("the offers of an accepted request are invalid: {e:?}"));
-        let mut bytes = accepted.response.clone();
+        let mut bytes = accepted.to_bytes();
         bytes.extend_from_slice(b"\x81\x02hi");
         match client.receive(&bytes) {
             Ok(Status::Complete(established)) => {
@@ -323,7 +323,7 @@ fn check_accepted(request: &Request, limits: &HandshakeLimits) {
             }
             other => panic!(
                 "the client refused our own 101: {other:?}\n{}",
-                String::from_utf8_lossy(&accepted.response)
+                String::from_utf8_lossy(&accepted.to_bytes())
             ),
         }
     }
@@ -689,8 +689,9 @@ fn client_sees(a: &str, b: &str, merged: Option<&[Extension]>) {
                 .partition(|e| e.name().eq_ignore_ascii_case(EXTENSION_NAME));
             assert_eq!(negotiated.deflate().is_some(), !deflate.is_empty());
             assert_eq!(negotiated.other_extensions(), others.as_slice());
-            // The header value is derived from them: the others, then permessage-deflate.
-            let mut canonical: Vec<Extension> = others;
+            // The header value is derived from them: the others in order, then
+            // permessage-deflate (the canonical form `Negotiated` documents).
+            let mut canonical = others;
             canonical.extend(negotiated.deflate().map(DeflateParams::to_extension));
             let value = negotiated.extensions().unwrap_or_default();
             assert_eq!(Extension::parse_list(&value), Ok(canonical));

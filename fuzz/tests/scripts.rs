@@ -117,7 +117,7 @@ fn handshake_server_seeds_mean_what_they_say() {
         ("tls-client-hello", 400),
     ] {
         let seed = std::fs::read(dir.join(name)).expect("seed");
-        let mut hs = ServerHandshake::new(HandshakeLimits::default());
+        let mut hs = ServerHandshake::new().limits(HandshakeLimits::default());
         let status = match hs.receive(&seed[2..]) {
             Ok(Status::Complete(_)) => 101,
             Ok(Status::Partial) => 0,

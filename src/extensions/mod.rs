@@ -12,7 +12,8 @@
 //! The glue for the handshake is in the handshake types:
 //! `Request::select_deflate` and `Accept::deflate` on a server, `ClientOptions::deflate` on a
 //! client. Either way the agreed `DeflateParams` end up in the [`Negotiated`](crate::Negotiated)
-//! value that [`Connection::new`](crate::Connection::new) starts from.
+//! value that [`Connection::server`](crate::Connection::server) and
+//! [`Connection::client`](crate::Connection::client) start from.
 
 #[cfg(feature = "deflate")]
 pub mod deflate;

@@ -1,13 +1,14 @@
-//! Accepting a validated request (RFC 6455 §4.2.2): choosing the subprotocol and extensions
-//! among the client's offers, and writing the `101 Switching Protocols` response with the
-//! [`Negotiated`] value it makes.
+//! Accepting a validated request: choosing the subprotocol and extensions among the client's
+//! offers, and the response that says so with the [`Negotiated`] value it makes — a
+//! `101 Switching Protocols` for an HTTP/1.1 upgrade (RFC 6455 §4.2.2), a `200` for an
+//! extended CONNECT (RFC 8441 §5, RFC 9220 §3).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::BuildError;
-use super::response::{check_header, write_header, write_status_line};
-use super::server::Request;
+use super::response::{check_header, reason_phrase, write_header, write_status_line};
+use super::server::{Bootstrap, Request};
 use super::{Header, accept_key};
 use crate::extensions::params::{Extension, PERMESSAGE_DEFLATE, named};
 use crate::negotiated::Negotiated;
@@ -55,9 +56,11 @@ impl Request {
     /// let deflate = request.select_deflate(&DeflateOptions::new());
     /// let accepted = request.accept(&Accept::new().deflate(deflate)).unwrap();
     /// assert!(accepted.negotiated.deflate().is_some());
-    /// assert!(accepted.response.windows(34).any(|w| w == b"Sec-WebSocket-Extensions: permessa"));
+    /// let extensions = accepted.header("Sec-WebSocket-Extensions").unwrap();
+    /// assert!(extensions.starts_with("permessage-deflate"));
     /// ```
     #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     pub fn select_deflate(
         &self,
         options: &crate::extensions::DeflateOptions,
@@ -65,11 +68,18 @@ impl Request {
         options.negotiate(self.extensions())
     }
 
-    /// Accepts the request: the `101 Switching Protocols` response bytes, the [`Negotiated`]
-    /// value for the connection and the bytes that followed the request.
+    /// Accepts the request: the response, the [`Negotiated`] value for the connection and the
+    /// bytes that followed the request, as one [`Accepted`] value.
+    ///
+    /// The response follows the request's [`bootstrap`](Self::bootstrap): `101 Switching
+    /// Protocols` with `Upgrade`, `Connection` and `Sec-WebSocket-Accept` for an HTTP/1.1
+    /// upgrade (RFC 6455 §4.2.2), `200` for an extended CONNECT (RFC 8441 §5, RFC 9220 §3);
+    /// either way with the chosen subprotocol, extensions and extra fields. Write it with
+    /// [`Accepted::to_bytes`], or hand `Accepted::to_http` (feature `http`) to an HTTP server.
     ///
     /// Fails, producing nothing, if the subprotocol or an extension was not offered, or an
-    /// extra header is invalid or one the handshake writes itself.
+    /// extra header is invalid or one the handshake writes itself (over HTTP/2 and HTTP/3 the
+    /// connection-specific fields too, RFC 9113 §8.2.2).
     ///
     /// ```
     /// # use wsmachine::handshake::{Accept, ServerHandshake, Status};
@@ -78,42 +88,43 @@ impl Request {
     /// #   Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
     /// #   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n") else { panic!() };
     /// let accepted = request.accept(&Accept::new().header("Set-Cookie", "id=1")).unwrap();
+    /// assert_eq!(accepted.status(), 101);
     /// assert_eq!(
-    ///     accepted.response,
+    ///     accepted.to_bytes(),
     ///     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
     ///       Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSet-Cookie: id=1\r\n\r\n"
     /// );
     /// ```
     pub fn accept(&self, accept: &Accept) -> Result<Accepted, BuildError> {
-        let key = self.key().ok_or(BuildError::NotHttp1)?;
-        let (fields, negotiated) = self.response_fields(accept)?;
-        let mut response = Vec::with_capacity(160);
-        write_status_line(&mut response, 101, "Switching Protocols");
-        write_header(&mut response, "Upgrade", b"websocket");
-        write_header(&mut response, "Connection", b"Upgrade");
-        write_header(
-            &mut response,
-            "Sec-WebSocket-Accept",
-            accept_key(key).as_bytes(),
-        );
-        for field in &fields {
-            write_header(&mut response, field.name(), field.value());
+        let reserved = if self.bootstrap().is_extended_connect() {
+            RESERVED_IN_CONNECT_ACCEPT
+        } else {
+            RESERVED_IN_ACCEPT
+        };
+        let mut headers = Vec::new();
+        // RFC 8441 §5: an extended CONNECT has no key to answer; a 2xx accepts it.
+        if let Bootstrap::Http1 { key } = self.bootstrap() {
+            headers.push(Header::new("Upgrade", "websocket"));
+            headers.push(Header::new("Connection", "Upgrade"));
+            headers.push(Header::new("Sec-WebSocket-Accept", accept_key(key)));
         }
-        response.extend_from_slice(b"\r\n");
+        let negotiated = self.response_fields(accept, reserved, &mut headers)?;
         Ok(Accepted {
-            response,
+            bootstrap: self.bootstrap().clone(),
+            headers,
             negotiated,
             leftover: self.leftover().to_vec(),
         })
     }
 
-    /// The fields of a successful response after the fixed ones (subprotocol, extensions,
-    /// extra headers), and the `Negotiated` value they make.
-    pub(crate) fn response_fields(
+    /// Appends the fields of a successful response after the fixed ones (subprotocol,
+    /// extensions, extra headers) to `fields`, and returns the `Negotiated` value they make.
+    fn response_fields(
         &self,
         accept: &Accept,
-    ) -> Result<(Vec<Header>, Negotiated), BuildError> {
-        let mut fields = Vec::new();
+        reserved: &[&str],
+        fields: &mut Vec<Header>,
+    ) -> Result<Negotiated, BuildError> {
         let mut negotiated = Negotiated::new();
         if let Some(protocol) = &accept.protocol {
             // RFC 6455 §4.2.2 item 5: the server's choice is one of the client's values.
@@ -153,10 +164,10 @@ impl Request {
             fields.push(Header::new("Sec-WebSocket-Extensions", value));
         }
         for header in &accept.headers {
-            check_header(header.name(), header.value(), RESERVED_IN_ACCEPT)?;
+            check_header(header.name(), header.value(), reserved)?;
             fields.push(header.clone());
         }
-        Ok((fields, negotiated))
+        Ok(negotiated)
     }
 }
 
@@ -169,6 +180,22 @@ const RESERVED_IN_ACCEPT: &[&str] = &[
     "sec-websocket-extensions",
     "content-length",
     "transfer-encoding",
+];
+
+/// Fields an extended CONNECT's response may not carry (lower case): the ones the response
+/// writes itself, and the connection-specific ones HTTP/2 and HTTP/3 forbid (RFC 9113
+/// §8.2.2, RFC 9114 §4.2).
+const RESERVED_IN_CONNECT_ACCEPT: &[&str] = &[
+    "upgrade",
+    "connection",
+    "sec-websocket-accept",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+    "content-length",
+    "transfer-encoding",
+    "keep-alive",
+    "proxy-connection",
+    "te",
 ];
 
 /// How to accept a request: the chosen subprotocol and extensions, and extra header fields.
@@ -215,6 +242,7 @@ impl Accept {
     /// [`extension`](Self::extension)s) and the [`Negotiated`] value carries them, so the
     /// connection compresses. Take them from [`Request::select_deflate`].
     #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     pub fn deflate(mut self, params: impl Into<Option<crate::extensions::DeflateParams>>) -> Self {
         self.deflate = params.into();
         self
@@ -227,14 +255,85 @@ impl Accept {
     }
 }
 
-/// An accepted handshake: what to write, what to give the connection.
+/// An accepted handshake: the response to send, and what to give the connection.
+///
+/// One value for every [`Bootstrap`]: the status (`101` for an HTTP/1.1 upgrade, `200` for an
+/// extended CONNECT) and header fields of the response, which render as HTTP/1.1 bytes
+/// ([`to_bytes`](Self::to_bytes)) or as an `http::Response` (`to_http`, feature `http`); the
+/// [`Negotiated`] value; and the bytes that followed the request.
+///
+/// ```
+/// # use wsmachine::handshake::{Accept, ServerHandshake, Status};
+/// # use wsmachine::{Config, Connection, Role};
+/// # let Ok(Status::Complete(request)) = ServerHandshake::new().receive(b"GET / HTTP/1.1\r\n\
+/// #   Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+/// #   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nearly") else { panic!() };
+/// let accepted = request.accept(&Accept::new()).unwrap();
+/// let _write_this: Vec<u8> = accepted.to_bytes();
+/// assert_eq!(accepted.header("sec-websocket-accept"), Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+/// assert_eq!(accepted.leftover, b"early");
+/// let mut conn = Connection::server(accepted.negotiated, Config::default());
+/// conn.receive(&accepted.leftover);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Accepted {
-    /// The `101 Switching Protocols` response to write to the transport.
-    pub response: Vec<u8>,
-    /// The subprotocol and extensions, for [`Connection::new`](crate::Connection::new).
+    bootstrap: Bootstrap,
+    /// Every field of the response, the fixed ones first.
+    headers: Vec<Header>,
+    /// The subprotocol and extensions, for [`Connection::server`](crate::Connection::server)
+    /// or [`Connection::client`](crate::Connection::client).
     pub negotiated: Negotiated,
-    /// The bytes that followed the request: feed them to the connection first.
+    /// The bytes that followed the request: feed them to the connection first. Always empty
+    /// for an extended CONNECT (the handshake is the HEADERS exchange) and for a request an
+    /// HTTP server parsed.
     pub leftover: Vec<u8>,
+}
+
+impl Accepted {
+    /// How the accepted request arrived, and so how the response is sent: as bytes on the
+    /// transport ([`Bootstrap::Http1`]) or in a HEADERS frame on the request's stream.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// The response's status: `101` for an HTTP/1.1 upgrade, `200` for an extended CONNECT.
+    pub fn status(&self) -> u16 {
+        match self.bootstrap {
+            Bootstrap::Http1 { .. } => 101,
+            Bootstrap::Http2 | Bootstrap::Http3 => 200,
+        }
+    }
+
+    /// The response's header fields, in order: for an HTTP/1.1 upgrade `Upgrade`,
+    /// `Connection` and `Sec-WebSocket-Accept` first; then `Sec-WebSocket-Protocol` and
+    /// `Sec-WebSocket-Extensions` if agreed; then the extra fields of [`Accept::header`].
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// The first value of the response field called `name` (ASCII case-insensitive), if it is
+    /// UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        super::first_str(&self.headers, name)
+    }
+
+    /// The response as HTTP/1.1 bytes: the status line, the [`headers`](Self::headers) and
+    /// the empty line. For an HTTP/1.1 upgrade this is the `101 Switching Protocols` to write
+    /// to the transport.
+    ///
+    /// An extended CONNECT is answered in a HEADERS frame, which an HTTP/2 or HTTP/3 library
+    /// writes: give it [`status`](Self::status) and [`headers`](Self::headers), or `to_http`
+    /// (feature `http`). These bytes are then only the HTTP/1.1 spelling of that `200` (for
+    /// logs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        let status = self.status();
+        write_status_line(&mut out, status, reason_phrase(status));
+        for field in &self.headers {
+            write_header(&mut out, field.name(), field.value());
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
 }

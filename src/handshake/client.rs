@@ -7,95 +7,18 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::error::{BuildError, ClientError};
-use super::grammar::{contains_token, list_elements, trim_ows};
+use super::grammar::{contains_token, trim_ows};
 use super::head::{HeadReader, Push};
-use super::response::{Response, check_header, check_value, write_header};
+use super::offer::{ClientOptions, Offer};
+use super::response::{Response, write_header};
 use super::url::Url;
-use super::{HandshakeLimits, Header, Status, accept_key, key_for_nonce, values};
-use crate::extensions::params::{Extension, is_token, join_extensions, parse_extension_values};
+use super::{Header, Status, accept_key, key_for_nonce, values};
+use crate::extensions::params::join_extensions;
 use crate::mask_source::MaskSource;
 use crate::negotiated::Negotiated;
 
-/// What a client offers and adds to its upgrade request.
-///
-/// ```
-/// use wsmachine::handshake::{ClientOptions, Extension};
-/// let options = ClientOptions::new()
-///     .protocol("graphql-transport-ws")
-///     .extension(Extension::new("permessage-deflate").with_param("client_max_window_bits", None))
-///     .origin("https://example.com")
-///     .header("Authorization", "Bearer abc");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientOptions {
-    protocols: Vec<String>,
-    extensions: Vec<Extension>,
-    origin: Option<String>,
-    headers: Vec<Header>,
-    limits: HandshakeLimits,
-}
-
-impl ClientOptions {
-    /// No subprotocols, extensions, `Origin` or extra fields; default limits.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Offers a subprotocol; offers go out in the order they are added.
-    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
-        self.protocols.push(protocol.into());
-        self
-    }
-
-    /// Offers an extension with its parameters; offers go out in the order they are added.
-    /// For permessage-deflate, `ClientOptions::deflate` (feature `deflate`) builds the offer.
-    pub fn extension(mut self, extension: Extension) -> Self {
-        self.extensions.push(extension);
-        self
-    }
-
-    /// Offers permessage-deflate with `options` (feature `deflate`; RFC 7692). The server's
-    /// answer is checked against the offer ([`DeflateParams::from_response`]), and the agreed
-    /// parameters are in [`Negotiated::deflate`](crate::Negotiated::deflate), so the
-    /// connection compresses.
-    ///
-    /// [`DeflateParams::from_response`]: crate::extensions::DeflateParams::from_response
-    ///
-    /// ```
-    /// use wsmachine::extensions::DeflateOptions;
-    /// use wsmachine::handshake::{ClientHandshake, ClientOptions, Url};
-    /// let url = Url::parse("ws://example.com/").unwrap();
-    /// let options = ClientOptions::new().deflate(DeflateOptions::new());
-    /// let hs = ClientHandshake::with_nonce(&url, options, [0; 16]).unwrap();
-    /// let request = String::from_utf8_lossy(hs.request_bytes());
-    /// assert!(request.contains("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
-    /// ```
-    #[cfg(feature = "deflate")]
-    pub fn deflate(self, options: crate::extensions::DeflateOptions) -> Self {
-        self.extension(options.offer())
-    }
-
-    /// Sends an `Origin` field (browsers do; other clients need not).
-    pub fn origin(mut self, origin: impl Into<String>) -> Self {
-        self.origin = Some(origin.into());
-        self
-    }
-
-    /// Adds a header field (cookies, authorization, ...).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push(Header::new(name.into(), value.into()));
-        self
-    }
-
-    /// Sets the bounds on the response.
-    pub fn limits(mut self, limits: HandshakeLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-}
-
 /// Fields the request writes itself (lower case).
-const RESERVED_IN_REQUEST: &[&str] = &[
+pub(crate) const RESERVED_IN_REQUEST: &[&str] = &[
     "host",
     "upgrade",
     "connection",
@@ -115,12 +38,17 @@ const RESERVED_IN_REQUEST: &[&str] = &[
 /// [`receive`](Self::receive) until it returns [`Status::Complete`] with an [`Established`]
 /// connection or an error (RFC 6455 §4.1: on any error the client fails the connection). If
 /// the transport closes first, call [`receive_eof`](Self::receive_eof).
+///
+/// The request's `Sec-WebSocket-Key` is a random nonce (RFC 6455 §4.1 item 7): from the OS
+/// CSPRNG with [`new`](Self::new) (feature `getrandom`, on by default), from a
+/// [`MaskSource`] with [`with_mask_source`](Self::with_mask_source), or given, for tests,
+/// with [`with_nonce`](Self::with_nonce). For a WebSocket over HTTP/2 or HTTP/3, see
+/// `handshake::ExtendedConnect` (feature `http`).
 #[derive(Debug)]
 pub struct ClientHandshake {
     request: Vec<u8>,
     key: String,
-    protocols: Vec<String>,
-    extensions: Vec<Extension>,
+    offer: Offer,
     reader: HeadReader,
     max_headers: usize,
     max_body_bytes: usize,
@@ -142,9 +70,32 @@ enum State {
 }
 
 impl ClientHandshake {
+    /// A handshake for `url` whose 16-byte nonce comes from the OS CSPRNG
+    /// ([`OsRandom`](crate::OsRandom); feature `getrandom`).
+    ///
+    /// Fails, producing nothing, if `options` are invalid (a subprotocol that is not a token
+    /// or is repeated, an invalid extension or field, a field the request writes itself).
+    ///
+    /// # Panics
+    /// If the operating system cannot provide random bytes (see
+    /// [`OsRandom`](crate::OsRandom)).
+    ///
+    /// ```
+    /// use wsmachine::handshake::{ClientHandshake, ClientOptions, Url};
+    /// let url = Url::parse("ws://example.com/chat").unwrap();
+    /// let handshake = ClientHandshake::new(&url, ClientOptions::new().protocol("chat")).unwrap();
+    /// assert!(handshake.request_bytes().starts_with(b"GET /chat HTTP/1.1\r\n"));
+    /// ```
+    #[cfg(feature = "getrandom")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "getrandom")))]
+    pub fn new(url: &Url, options: ClientOptions) -> Result<Self, BuildError> {
+        Self::with_mask_source(url, options, &mut crate::mask_source::OsRandom::new())
+    }
+
     /// A handshake for `url` whose 16-byte nonce comes from `masks` (RFC 6455 §4.1 item 7:
-    /// "randomly selected"; use the connection's [`MaskSource`], `OsRandom` by default).
-    pub fn new<M: MaskSource + ?Sized>(
+    /// "randomly selected"): the connection's [`MaskSource`], for instance, or any source
+    /// without feature `getrandom`.
+    pub fn with_mask_source<M: MaskSource + ?Sized>(
         url: &Url,
         options: ClientOptions,
         masks: &mut M,
@@ -174,6 +125,7 @@ impl ClientHandshake {
         options: ClientOptions,
         nonce: [u8; 16],
     ) -> Result<Self, BuildError> {
+        options.check(RESERVED_IN_REQUEST)?;
         let ClientOptions {
             protocols,
             extensions,
@@ -181,21 +133,6 @@ impl ClientHandshake {
             headers,
             limits,
         } = options;
-        // RFC 6455 §4.1 item 10: tokens, all unique.
-        for (i, protocol) in protocols.iter().enumerate() {
-            if !is_token(protocol.as_bytes()) || protocols[..i].contains(protocol) {
-                return Err(BuildError::InvalidProtocol);
-            }
-        }
-        if !extensions.iter().all(Extension::is_valid) {
-            return Err(BuildError::InvalidExtension);
-        }
-        if let Some(origin) = &origin {
-            check_value(origin.as_bytes())?;
-        }
-        for header in &headers {
-            check_header(header.name(), header.value(), RESERVED_IN_REQUEST)?;
-        }
 
         let key = key_for_nonce(&nonce);
         let mut request = Vec::with_capacity(256);
@@ -229,8 +166,10 @@ impl ClientHandshake {
         Ok(Self {
             request,
             key,
-            protocols,
-            extensions,
+            offer: Offer {
+                protocols,
+                extensions,
+            },
             reader: HeadReader::new(limits.max_header_bytes, response_prefix_ok),
             max_headers: limits.max_headers,
             max_body_bytes: limits.max_body_bytes,
@@ -249,13 +188,15 @@ impl ClientHandshake {
         &self.key
     }
 
-    /// How many times the HTTP parser has run: at most once per handshake.
+    /// How many times the HTTP parser has run: at most once per handshake (a test hook).
+    #[doc(hidden)]
     pub fn parse_attempts(&self) -> u32 {
         self.parse_attempts
     }
 
     /// How many bytes the search for the end of the header block has examined: at most the
-    /// bytes fed plus two per call.
+    /// bytes fed plus two per call (a test hook).
+    #[doc(hidden)]
     pub fn bytes_scanned(&self) -> usize {
         self.reader.scanned()
     }
@@ -380,73 +321,11 @@ impl ClientHandshake {
             (Some(accept), None) if trim_ows(accept) == accept_key(&self.key).as_bytes() => {}
             _ => return Err(ClientError::BadAccept),
         }
-        let extensions = parse_extension_values(values(headers, "sec-websocket-extensions"))
-            .map_err(|_| ClientError::MalformedExtensions)?;
-        for extension in &extensions {
-            let offered = |o: &Extension| o.name().eq_ignore_ascii_case(extension.name());
-            if !self.extensions.iter().any(offered) {
-                return Err(ClientError::UnofferedExtension);
-            }
-        }
-        let protocol = {
-            let mut chosen = values(headers, "sec-websocket-protocol").flat_map(list_elements);
-            match (chosen.next(), chosen.next()) {
-                (None, _) => None,
-                (Some(_), Some(_)) => return Err(ClientError::MultipleProtocols),
-                // RFC 6455 §4.1 item 6: a subprotocol that was not in our offer fails.
-                (Some(chosen), None) => Some(
-                    self.protocols
-                        .iter()
-                        .find(|offer| offer.as_bytes() == chosen)
-                        .ok_or(ClientError::UnofferedProtocol)?,
-                ),
-            }
-        };
-        let mut negotiated = Negotiated::new();
-        if let Some(protocol) = protocol {
-            negotiated = negotiated.with_protocol(protocol.as_str());
-        }
-        #[cfg(feature = "deflate")]
-        let (negotiated, extensions) = self.take_deflate(negotiated, extensions)?;
         Ok(Established {
-            // What is left the connection does not run: the application's own extensions.
-            negotiated: negotiated.with_agreed(extensions),
+            negotiated: self.offer.negotiate(headers)?,
             response,
             leftover,
         })
-    }
-}
-
-#[cfg(feature = "deflate")]
-impl ClientHandshake {
-    /// RFC 7692 §7: the server's permessage-deflate element, if any, must accept one of our
-    /// offers; its parameters are what the connection uses. Returns `negotiated` with them,
-    /// and the other extensions, which the connection does not run.
-    fn take_deflate(
-        &self,
-        negotiated: Negotiated,
-        mut extensions: Vec<Extension>,
-    ) -> Result<(Negotiated, Vec<Extension>), ClientError> {
-        use crate::extensions::params::{PERMESSAGE_DEFLATE, named};
-        use crate::extensions::{DeflateError, DeflateParams};
-        let params = {
-            let mut responses = named(&extensions, PERMESSAGE_DEFLATE);
-            match (responses.next(), responses.next()) {
-                (None, _) => None,
-                (Some(_), Some(_)) => {
-                    return Err(ClientError::Deflate(DeflateError::DuplicateExtension));
-                }
-                (Some(response), None) => Some(
-                    DeflateParams::from_response(response, &self.extensions)
-                        .map_err(ClientError::Deflate)?,
-                ),
-            }
-        };
-        let Some(params) = params else {
-            return Ok((negotiated, extensions));
-        };
-        extensions.retain(|e| !e.name().eq_ignore_ascii_case(PERMESSAGE_DEFLATE));
-        Ok((negotiated.with_deflate(params), extensions))
     }
 }
 
@@ -488,7 +367,8 @@ fn body_length(response: &Response) -> Option<usize> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Established {
-    /// The subprotocol and extensions, for [`Connection::new`](crate::Connection::new).
+    /// The subprotocol and extensions, for [`Connection::server`](crate::Connection::server)
+    /// or [`Connection::client`](crate::Connection::client).
     pub negotiated: Negotiated,
     /// The `101` response: its header fields (`Set-Cookie`, ...).
     pub response: Response,
@@ -500,6 +380,7 @@ pub struct Established {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extensions::params::Extension;
 
     fn response(status: u16, headers: &[(&str, &str)]) -> Response {
         let mut r = Response::unchecked(status, String::new());

@@ -31,13 +31,14 @@ pub enum RequestError {
     /// The header block passed [`max_header_bytes`](super::HandshakeLimits::max_header_bytes)
     /// or [`max_headers`](super::HandshakeLimits::max_headers). `431`.
     HeadersTooLarge,
-    /// HTTP/1.0, or a version `httparse` cannot read (RFC 6455 §4.1: HTTP/1.1 or higher).
+    /// HTTP/1.0, or a version `httparse` cannot read (RFC 6455 §4.1: HTTP/1.1 or higher); for
+    /// an extended CONNECT, a version other than HTTP/2 and HTTP/3 (RFC 8441 §4, RFC 9220 §3).
     /// `505`.
     HttpVersion,
     /// The method is not `GET` (RFC 6455 §4.1). `405` with `Allow: GET`.
     MethodNotAllowed,
-    /// RFC 8441: the method of an HTTP/2 WebSocket request is not `CONNECT`. `405` with
-    /// `Allow: CONNECT`.
+    /// RFC 8441 §4: the method of an HTTP/2 or HTTP/3 WebSocket request is not `CONNECT`.
+    /// `405` with `Allow: CONNECT`.
     ConnectRequired,
     /// The request target is neither an absolute path nor an absolute URI, or has a fragment
     /// (RFC 6455 §3). `400`.
@@ -61,7 +62,8 @@ pub enum RequestError {
     DuplicateKey,
     /// A `Sec-WebSocket-Key` that is not base64 for exactly 16 bytes. `400`.
     InvalidKey,
-    /// RFC 8441 §5: a `Sec-WebSocket-Key` on an HTTP/2 request, where it is not used. `400`.
+    /// RFC 8441 §5: a `Sec-WebSocket-Key` on an extended CONNECT, where it is not used.
+    /// `400`.
     UnexpectedKey,
     /// RFC 8441 §4: the `:protocol` pseudo-header is missing or not `websocket`. `400`.
     MissingConnectProtocol,
@@ -103,7 +105,7 @@ impl RequestError {
             Self::HeadersTooLarge => "request header block too large",
             Self::HttpVersion => "HTTP/1.1 or higher required",
             Self::MethodNotAllowed => "a WebSocket upgrade must use GET",
-            Self::ConnectRequired => "a WebSocket over HTTP/2 must use CONNECT",
+            Self::ConnectRequired => "a WebSocket over HTTP/2 or HTTP/3 must use CONNECT",
             Self::BadTarget => "invalid request target",
             Self::MissingHost => "missing Host header",
             Self::DuplicateHost => "repeated Host header",
@@ -114,7 +116,7 @@ impl RequestError {
             Self::MissingKey => "missing Sec-WebSocket-Key",
             Self::DuplicateKey => "repeated Sec-WebSocket-Key header",
             Self::InvalidKey => "Sec-WebSocket-Key must be base64 for 16 bytes",
-            Self::UnexpectedKey => "Sec-WebSocket-Key is not used over HTTP/2",
+            Self::UnexpectedKey => "Sec-WebSocket-Key is not used over HTTP/2 or HTTP/3",
             Self::MissingConnectProtocol => "missing :protocol websocket",
             Self::UnexpectedBody => "a WebSocket upgrade has no body",
             Self::MalformedProtocols => "malformed Sec-WebSocket-Protocol",
@@ -156,19 +158,22 @@ impl fmt::Display for RequestError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for RequestError {}
+impl core::error::Error for RequestError {}
 
 /// Why a client's handshake failed: the server refused, or its response breaks RFC 6455 §4.1
-/// (the client must then fail the WebSocket connection).
+/// (or RFC 8441 §5 for an extended CONNECT); the client must then fail the WebSocket
+/// connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The server answered with a final status other than `101`: its status, headers and (up
-    /// to [`max_body_bytes`](super::HandshakeLimits::max_body_bytes) of) its body.
+    /// The server answered with a final status other than `101` (for an extended CONNECT:
+    /// other than `2xx`): its status, headers and (up to
+    /// [`max_body_bytes`](super::HandshakeLimits::max_body_bytes) of) its body. An extended
+    /// CONNECT's refusal comes without its body, which travels in DATA frames.
     Rejected(Box<Response>),
     /// An informational status other than `101` (such as `100 Continue`), which a WebSocket
-    /// server has no reason to send.
+    /// server has no reason to send; for an extended CONNECT any `1xx` (RFC 9113 §8.6: no
+    /// `101` over HTTP/2).
     Informational(u16),
     /// The status line is not `HTTP/1.1`.
     HttpVersion,
@@ -191,6 +196,7 @@ pub enum ClientError {
     /// A permessage-deflate response the client must fail the connection on (feature
     /// `deflate`; RFC 7692 §7): why.
     #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     Deflate(crate::extensions::DeflateError),
     /// The header block passed the limits of [`HandshakeLimits`](super::HandshakeLimits).
     TooLarge,
@@ -246,8 +252,7 @@ impl fmt::Display for ClientError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ClientError {}
+impl core::error::Error for ClientError {}
 
 /// A caller mistake while building a handshake message; nothing was produced.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -271,9 +276,9 @@ pub enum BuildError {
     ReservedHeader,
     /// A status outside 200–599 for a refusal.
     InvalidStatus,
-    /// [`Request::accept`](super::Request::accept) on a request that came over HTTP/2
-    /// (RFC 8441); answer it with `Request::accept_http` (feature `http`).
-    NotHttp1,
+    /// A URL that the `http` crate cannot take as a request's URI (a path or query with
+    /// characters such as `<`, `>` or `` ` ``: percent-encode them).
+    InvalidUri,
     /// `permessage-deflate` accepted as a generic [`Extension`](super::Extension): the
     /// connection would not compress (and would fail on the client's compressed frames). Use
     /// `Accept::deflate` with feature `deflate`.
@@ -292,7 +297,7 @@ impl BuildError {
             Self::InvalidHeaderValue => "invalid character in header value",
             Self::ReservedHeader => "header is written by the handshake",
             Self::InvalidStatus => "status must be 200-599",
-            Self::NotHttp1 => "request came over HTTP/2: use accept_http",
+            Self::InvalidUri => "URL is not a valid http::Uri",
             Self::DeflateAsExtension => "accept permessage-deflate with Accept::deflate",
         }
     }
@@ -304,8 +309,7 @@ impl fmt::Display for BuildError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for BuildError {}
+impl core::error::Error for BuildError {}
 
 impl From<NegotiatedError> for BuildError {
     fn from(e: NegotiatedError) -> Self {

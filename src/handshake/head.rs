@@ -56,6 +56,11 @@ impl HeadReader {
         }
     }
 
+    /// Changes the limit (a builder sets it before the first push).
+    pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     /// Adds bytes. After `Complete`, the block and the leftover are ready and no more bytes
     /// may be pushed.
     pub(crate) fn push(&mut self, mut data: &[u8]) -> Push {

@@ -1,12 +1,15 @@
-//! The opening handshake (RFC 6455 §4): the HTTP/1.1 upgrade, on both sides, as a sans-IO
-//! parser that turns bytes into a [`Negotiated`] value.
+//! The opening handshake, on both sides, for every bootstrap: the HTTP/1.1 upgrade
+//! (RFC 6455 §4) as a sans-IO parser, and the extended CONNECT over HTTP/2 (RFC 8441) or
+//! HTTP/3 (RFC 9220) on top of an HTTP library. Each ends in a [`Negotiated`] value.
 //!
 //! The handshake layer never knows about frames. It ends with three things for the driver:
-//! the bytes to write (the `101 Switching Protocols` response, or the request), the
-//! [`Negotiated`] value for [`Connection::new`](crate::Connection::new), and the *leftover*:
-//! every byte that arrived after the header block. Pipelined first frames are common (a client
-//! may send its first message in the same packet as its request), so the driver must feed the
-//! leftover to the connection before anything else read from the transport.
+//! the response or request to send, the [`Negotiated`] value for
+//! [`Connection::server`](crate::Connection::server) or
+//! [`Connection::client`](crate::Connection::client), and the *leftover*: every byte that arrived
+//! after the header block. Pipelined first frames are common (a client may send its first
+//! message in the same packet as its request), so the driver must feed the leftover to the
+//! connection before anything else read from the transport. Over HTTP/2 and HTTP/3 the
+//! handshake is the HEADERS exchange and there is no leftover.
 //!
 //! # Bounded and incremental
 //!
@@ -22,7 +25,7 @@
 //! use wsmachine::handshake::{Accept, ServerHandshake, Status};
 //! use wsmachine::{Config, Connection, Role};
 //!
-//! let mut handshake = ServerHandshake::default();
+//! let mut handshake = ServerHandshake::new();
 //! let bytes = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
 //!     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 //!     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
@@ -38,7 +41,7 @@
 //! // The application's own checks go here: cookies, authorization, origin, path.
 //! let protocol = request.select_protocol(&["chat"]);
 //! let accepted = request.accept(&Accept::new().protocol(protocol)).unwrap();
-//! assert!(accepted.response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+//! assert!(accepted.to_bytes().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
 //! let mut conn = Connection::server(accepted.negotiated, Config::default());
 //! conn.receive(&accepted.leftover); // bytes that followed the request: never drop them
 //! ```
@@ -47,13 +50,11 @@
 //!
 //! ```
 //! use wsmachine::handshake::{ClientHandshake, ClientOptions, Status, Url};
-//! use wsmachine::FixedMask;
 //!
 //! let url = Url::parse("ws://example.com/chat").unwrap();
-//! # let mut masks = FixedMask([1, 2, 3, 4]);
-//! // `masks` is the client's `MaskSource` (`OsRandom` by default): the nonce must be random.
-//! let mut handshake =
-//!     ClientHandshake::new(&url, ClientOptions::new().protocol("chat"), &mut masks).unwrap();
+//! // The nonce comes from the OS CSPRNG (feature `getrandom`); `with_mask_source` takes
+//! // another source.
+//! let mut handshake = ClientHandshake::new(&url, ClientOptions::new().protocol("chat")).unwrap();
 //! let _request: &[u8] = handshake.request_bytes(); // write it to the transport
 //! # let response = format!(
 //! #     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -70,12 +71,25 @@
 //! }
 //! ```
 //!
-//! # HTTP/2 and existing HTTP servers
+//! # HTTP/2, HTTP/3 and existing HTTP servers (feature `http`)
 //!
-//! With the `http` feature, [`Request::from_http`] validates an upgrade that hyper or axum
-//! already parsed, [`Request::from_extended_connect`] validates an RFC 8441 extended CONNECT
-//! on an HTTP/2 stream, and [`Request::accept_http`] answers either as an
-//! `http::Response<()>`.
+//! A [`Request`] knows how it arrived ([`Bootstrap`]): an HTTP/1.1 upgrade with its key, or an
+//! extended CONNECT over HTTP/2 or HTTP/3. [`Request::accept`] answers each the way its RFC
+//! says, as one [`Accepted`] value that renders as HTTP/1.1 bytes or, with the `http`
+//! feature, as an `http::Response`. With that feature, `Request::from_http` validates an
+//! upgrade that hyper or axum already parsed, `Request::from_extended_connect` an extended
+//! CONNECT on an HTTP/2 or HTTP/3 stream, and `Accepted::to_http` gives the response
+//! (`101` or `200`). On the client side, `ExtendedConnect` builds the extended CONNECT request
+//! and validates its response.
+//!
+//! # Builders
+//!
+//! Every builder starts from a `new()` that takes nothing (and equals its `Default`), and is
+//! configured by methods named for what they set, which consume and return it:
+//! `ServerHandshake::new().limits(l).origin_policy(p)`, `Accept::new().protocol(p)`,
+//! `ClientOptions::new().protocol(p).header(n, v)`. Values that are read as well as built
+//! ([`Response`], [`Extension`], [`Negotiated`]) name those methods `with_*`, because the
+//! bare name is their getter: `Response::new(401)?.with_header(n, v)?.with_body(b)`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -86,10 +100,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 mod accept;
 mod client;
 mod error;
+#[cfg(feature = "http")]
+mod extended_connect;
 mod grammar;
 mod head;
 #[cfg(feature = "http")]
 mod http;
+mod offer;
 mod origin;
 mod response;
 mod server;
@@ -97,11 +114,14 @@ mod url;
 
 pub use crate::extensions::{Extension, ExtensionSyntaxError};
 pub use accept::{Accept, Accepted, select_protocol};
-pub use client::{ClientHandshake, ClientOptions, Established};
+pub use client::{ClientHandshake, Established};
 pub use error::{BuildError, ClientError, RequestError};
+#[cfg(feature = "http")]
+pub use extended_connect::ExtendedConnect;
+pub use offer::ClientOptions;
 pub use origin::OriginPolicy;
 pub use response::Response;
-pub use server::{Request, ServerHandshake};
+pub use server::{Bootstrap, Request, ServerHandshake};
 pub use url::{Url, UrlError};
 
 #[cfg(doc)]
@@ -142,10 +162,11 @@ fn key_for_nonce(nonce: &[u8; 16]) -> String {
 /// Bounds on what a handshake buffers, on both sides.
 ///
 /// ```
-/// use wsmachine::handshake::{HandshakeLimits, ServerHandshake};
+/// use wsmachine::handshake::{ClientOptions, HandshakeLimits, ServerHandshake};
 /// let mut limits = HandshakeLimits::default();
 /// limits.max_header_bytes = 8 * 1024;
-/// let handshake = ServerHandshake::new(limits);
+/// let server = ServerHandshake::new().limits(limits.clone());
+/// let client = ClientOptions::new().limits(limits);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

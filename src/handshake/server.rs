@@ -1,6 +1,7 @@
 //! The server side of the opening handshake (RFC 6455 §4.2): read and validate the client's
-//! upgrade request (§4.2.1). Accepting it with a `101 Switching Protocols` is in `accept`;
-//! refusing it is a [`Response`](super::Response).
+//! upgrade request (§4.2.1), and the request view every bootstrap shares ([`Request`], which
+//! knows how it arrived: [`Bootstrap`]). Accepting it is in `accept`; refusing it is a
+//! [`Response`](super::Response).
 
 use alloc::string::String;
 use alloc::vec;
@@ -22,8 +23,17 @@ use crate::extensions::params::{Extension, is_tchar, parse_extension_values};
 /// call returns [`RequestError::Finished`].
 ///
 /// Each call scans only its own bytes for the end of the header block, and `httparse` runs
-/// once, when the block is complete ([`parse_attempts`](Self::parse_attempts)). A block that
-/// passes [`HandshakeLimits::max_header_bytes`] is refused with `431` as soon as it does.
+/// once, when the block is complete. A block that passes
+/// [`HandshakeLimits::max_header_bytes`] is refused with `431` as soon as it does.
+///
+/// ```
+/// use wsmachine::handshake::{HandshakeLimits, OriginPolicy, ServerHandshake};
+/// let mut limits = HandshakeLimits::default();
+/// limits.max_header_bytes = 8 * 1024;
+/// let handshake = ServerHandshake::new()
+///     .limits(limits)
+///     .origin_policy(OriginPolicy::allow_list(["https://example.com"]));
+/// ```
 #[derive(Debug)]
 pub struct ServerHandshake {
     reader: HeadReader,
@@ -36,13 +46,14 @@ pub struct ServerHandshake {
 impl Default for ServerHandshake {
     /// A handshake with the default limits, accepting any origin.
     fn default() -> Self {
-        Self::new(HandshakeLimits::default())
+        Self::new()
     }
 }
 
 impl ServerHandshake {
-    /// A handshake with `limits`, accepting any origin.
-    pub fn new(limits: HandshakeLimits) -> Self {
+    /// A handshake with the default [`HandshakeLimits`], accepting any origin.
+    pub fn new() -> Self {
+        let limits = HandshakeLimits::new();
         Self {
             reader: HeadReader::new(limits.max_header_bytes, request_prefix_ok),
             max_headers: limits.max_headers,
@@ -52,8 +63,15 @@ impl ServerHandshake {
         }
     }
 
+    /// Sets the bounds on the request's header block.
+    pub fn limits(mut self, limits: HandshakeLimits) -> Self {
+        self.reader.set_limit(limits.max_header_bytes);
+        self.max_headers = limits.max_headers;
+        self
+    }
+
     /// Refuses requests whose `Origin` the policy does not allow, with `403`.
-    pub fn with_origin_policy(mut self, policy: OriginPolicy) -> Self {
+    pub fn origin_policy(mut self, policy: OriginPolicy) -> Self {
         self.origin = policy;
         self
     }
@@ -82,13 +100,15 @@ impl ServerHandshake {
         }
     }
 
-    /// How many times the HTTP parser has run: at most once per handshake.
+    /// How many times the HTTP parser has run: at most once per handshake (a test hook).
+    #[doc(hidden)]
     pub fn parse_attempts(&self) -> u32 {
         self.parse_attempts
     }
 
     /// How many bytes the search for the end of the header block has examined: at most the
-    /// bytes fed plus two per call.
+    /// bytes fed plus two per call (a test hook).
+    #[doc(hidden)]
     pub fn bytes_scanned(&self) -> usize {
         self.reader.scanned()
     }
@@ -139,13 +159,63 @@ fn names_http_version(head: &[u8]) -> bool {
     line.windows(6).any(|w| w == b" HTTP/")
 }
 
-/// A validated WebSocket upgrade request: what the application needs to decide whether to
-/// accept it.
+/// How a WebSocket request arrived, which decides how it is answered.
 ///
-/// Everything RFC 6455 requires has been checked. What is left is the application's policy:
-/// the path, cookies or `Authorization` ([`header`](Self::header)), the `Origin` (or an
-/// [`OriginPolicy`]), the subprotocol ([`select_protocol`](Self::select_protocol)). Then
-/// [`accept`](Self::accept), or refuse with a [`Response`](super::Response).
+/// A [`Request`] always knows its bootstrap, and
+/// [`Request::accept`](Request::accept) answers each one the way its RFC says, so there is no
+/// request that cannot be accepted:
+///
+/// | bootstrap | request | accepted with |
+/// |---|---|---|
+/// | [`Http1`](Self::Http1) (RFC 6455 §4) | `GET` with `Upgrade: websocket` and a `Sec-WebSocket-Key` | `101 Switching Protocols` with `Sec-WebSocket-Accept`; the connection then owns the TCP stream |
+/// | [`Http2`](Self::Http2) (RFC 8441) | extended `CONNECT` with `:protocol = websocket` on an HTTP/2 stream | `200`; the connection then runs over the stream's DATA |
+/// | [`Http3`](Self::Http3) (RFC 9220) | the same extended `CONNECT` on an HTTP/3 stream | `200`; the same over the stream |
+///
+/// ```
+/// use wsmachine::handshake::{Bootstrap, ServerHandshake, Status};
+/// let Ok(Status::Complete(request)) = ServerHandshake::new().receive(
+///     b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+/// ) else { panic!() };
+/// assert_eq!(request.bootstrap(), &Bootstrap::Http1 { key: "dGhlIHNhbXBsZSBub25jZQ==".into() });
+/// assert!(!request.bootstrap().is_extended_connect());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Bootstrap {
+    /// An HTTP/1.1 upgrade (RFC 6455 §4.1).
+    Http1 {
+        /// The `Sec-WebSocket-Key`, validated (base64 for 16 bytes), as sent.
+        key: String,
+    },
+    /// An extended CONNECT on an HTTP/2 stream (RFC 8441 §4, §5).
+    Http2,
+    /// An extended CONNECT on an HTTP/3 stream (RFC 9220 §3).
+    Http3,
+}
+
+impl Bootstrap {
+    /// The `Sec-WebSocket-Key` of an HTTP/1.1 upgrade; an extended CONNECT has none (RFC 8441
+    /// §5).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::Http1 { key } => Some(key),
+            Self::Http2 | Self::Http3 => None,
+        }
+    }
+
+    /// Whether the request is an extended CONNECT (over HTTP/2 or HTTP/3).
+    pub fn is_extended_connect(&self) -> bool {
+        matches!(self, Self::Http2 | Self::Http3)
+    }
+}
+
+/// A validated WebSocket request: what the application needs to decide whether to accept it.
+///
+/// Everything RFC 6455 (or RFC 8441 / RFC 9220) requires has been checked. What is left is
+/// the application's policy: the path, cookies or `Authorization` ([`header`](Self::header)),
+/// the `Origin` (or an [`OriginPolicy`]), the subprotocol
+/// ([`select_protocol`](Self::select_protocol)). Then [`accept`](Self::accept), or refuse
+/// with a [`Response`](super::Response). How it arrived is its [`bootstrap`](Self::bootstrap).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     resource: String,
@@ -154,8 +224,7 @@ pub struct Request {
     protocols: Vec<String>,
     extensions: Vec<Extension>,
     headers: Vec<Header>,
-    /// `Sec-WebSocket-Key`; `None` for an RFC 8441 request, which has none.
-    key: Option<String>,
+    bootstrap: Bootstrap,
     leftover: Vec<u8>,
 }
 
@@ -198,7 +267,7 @@ impl Request {
             }
         };
         check_no_body(&headers)?;
-        Self::with_fields(resource, host, headers, Some(key), leftover)
+        Self::with_fields(resource, host, headers, Bootstrap::Http1 { key }, leftover)
     }
 
     /// Reads the fields every bootstrap shares: `Origin`, subprotocols, extensions.
@@ -206,7 +275,7 @@ impl Request {
         resource: String,
         host: String,
         headers: Vec<Header>,
-        key: Option<String>,
+        bootstrap: Bootstrap,
         leftover: Vec<u8>,
     ) -> Result<Self, RequestError> {
         let origin = {
@@ -227,7 +296,7 @@ impl Request {
             protocols,
             extensions,
             headers,
-            key,
+            bootstrap,
             leftover,
         })
     }
@@ -249,7 +318,7 @@ impl Request {
         self.resource.split_once('?').map(|(_, query)| query)
     }
 
-    /// The `Host` field (or, over HTTP/2, the `:authority`), as sent.
+    /// The `Host` field (or, over HTTP/2 and HTTP/3, the `:authority`), as sent.
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -282,13 +351,21 @@ impl Request {
         first_str(&self.headers, name)
     }
 
-    /// The `Sec-WebSocket-Key`; `None` for an RFC 8441 (HTTP/2) request.
+    /// How the request arrived: an HTTP/1.1 upgrade or an extended CONNECT over HTTP/2 or
+    /// HTTP/3.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// The `Sec-WebSocket-Key` of an HTTP/1.1 upgrade; `None` for an extended CONNECT
+    /// (RFC 8441, RFC 9220), which has none.
     pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
+        self.bootstrap.key()
     }
 
     /// The bytes that followed the header block in what was fed (pipelined frames). They
     /// belong to the connection: [`Accepted::leftover`](super::Accepted::leftover) carries them.
+    /// Always empty for an extended CONNECT, and for a request an HTTP server parsed.
     pub fn leftover(&self) -> &[u8] {
         &self.leftover
     }

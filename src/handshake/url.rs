@@ -73,8 +73,7 @@ impl fmt::Display for UrlError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for UrlError {}
+impl core::error::Error for UrlError {}
 
 impl Url {
     /// Parses `ws://host[:port][/path][?query]` or the same with `wss`.
