@@ -17,21 +17,22 @@
 //! protocol error), so all of it goes through that one queue. The core never calls back into
 //! the driver and never writes to the transport itself.
 //!
-//! # A blocking run loop
+//! # A complete server
 //!
-//! A complete echo server connection over a [`TcpStream`](std::net::TcpStream): the opening
-//! handshake, then the driver contract.
+//! An echo server over a blocking [`TcpStream`](std::net::TcpStream): the opening handshake,
+//! then the driver contract, with the connection's timers (a keepalive Ping after 30 s of
+//! silence, and the close timeout) running on the read timeout.
 //!
 //! ```no_run
-//! use std::io::{Read, Write};
-//! use std::net::TcpStream;
-//! use wsmachine::handshake::{Accept, ServerHandshake, Status};
-//! use wsmachine::{Config, Connection, Event, Role};
+//! use std::io::{ErrorKind, Read, Write};
+//! use std::net::{TcpListener, TcpStream};
+//! use std::time::{Duration, Instant};
+//! use wsmachine::{Accept, Config, Connection, Event, ServerHandshake, Status};
 //!
 //! fn serve(mut stream: TcpStream) -> std::io::Result<()> {
 //!     let mut buf = vec![0; 64 * 1024];
 //!     // 1. The opening handshake: feed bytes until the request is complete.
-//!     let mut handshake = ServerHandshake::default();
+//!     let mut handshake = ServerHandshake::new();
 //!     let request = loop {
 //!         let n = stream.read(&mut buf)?;
 //!         match handshake.receive(&buf[..n]) {
@@ -43,19 +44,29 @@
 //!     };
 //!     let accepted = request.accept(&Accept::new()).expect("no subprotocol to check");
 //!     stream.write_all(&accepted.to_bytes())?;
-//!     let mut conn = Connection::server(accepted.negotiated, Config::default());
+//!     let mut config = Config::default();
+//!     config.keepalive_interval = Some(Duration::from_secs(30));
+//!     let mut conn = Connection::server(accepted.negotiated, config);
 //!     conn.receive(&accepted.leftover); // bytes that arrived right after the request
+//!     run(stream, conn, |conn, event| match event {
+//!         // Sending fails only once we are closing: nothing left to answer then.
+//!         Event::Text(text) => conn.send_text(text).unwrap_or(()),
+//!         Event::Binary(data) => conn.send_binary(data).unwrap_or(()),
+//!         _ => {}
+//!     })
+//! }
 //!
-//!     // 2. The driver contract: events, then output, then read.
+//! /// The driver contract: events, then output, then read (or the timer), until the end.
+//! fn run(
+//!     mut stream: TcpStream,
+//!     mut conn: Connection,
+//!     mut on_event: impl FnMut(&mut Connection, Event),
+//! ) -> std::io::Result<()> {
+//!     let start = Instant::now(); // the connection's timers count from here
+//!     let mut buf = vec![0; 64 * 1024];
 //!     loop {
 //!         while let Some(event) = conn.poll_event() {
-//!             match event {
-//!                 // Sending fails only once we are closing: nothing left to answer then.
-//!                 Event::Text(text) => conn.send_text(text).unwrap_or(()),
-//!                 Event::Binary(data) => conn.send_binary(data).unwrap_or(()),
-//!                 Event::Closed(outcome) => println!("closed: {outcome:?}"),
-//!                 _ => {}
-//!             }
+//!             on_event(&mut conn, event);
 //!         }
 //!         while !conn.pending_output().is_empty() {
 //!             let n = stream.write(conn.pending_output())?;
@@ -64,18 +75,102 @@
 //!         if conn.wants_transport_close() {
 //!             return Ok(()); // dropping the stream closes it
 //!         }
-//!         match stream.read(&mut buf)? {
-//!             0 => conn.receive_eof(),
-//!             n => conn.receive(&buf[..n]),
+//!         // Read until the connection's next timer, if it has one.
+//!         let timer = conn.poll_timeout();
+//!         let wait = timer.map(|at| at.saturating_sub(start.elapsed()));
+//!         stream.set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
+//!         match stream.read(&mut buf) {
+//!             Ok(0) => conn.receive_eof(),
+//!             Ok(n) => conn.receive(&buf[..n]),
+//!             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+//!             Err(e) => return Err(e),
 //!         }
+//!         conn.handle_timeout(start.elapsed());
 //!     }
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     for stream in TcpListener::bind("127.0.0.1:9001")?.incoming() {
+//!         let stream = stream?;
+//!         std::thread::spawn(move || serve(stream));
+//!     }
+//!     Ok(())
 //! }
 //! ```
 //!
-//! A client does the same with [`handshake::ClientHandshake`] and [`Role::Client`]; after the
-//! closing handshake it must also bound how long it waits for the server to close the
-//! transport (wsmachine has no clock; a few seconds is usual). `examples/common/mod.rs` in the
-//! repository is this loop for both roles, with that timeout.
+//! # A complete client
+//!
+//! The same contract from the other end: the client's handshake (its nonce from the OS
+//! CSPRNG), then a message, its echo, and the closing handshake. After it the client waits
+//! for the server to close the transport, at most the close timeout (RFC 6455 §7.1.1).
+//!
+//! ```no_run
+//! # use std::io::{ErrorKind, Read, Write};
+//! # use std::net::TcpStream;
+//! # use std::time::{Duration, Instant};
+//! use wsmachine::{ClientHandshake, ClientOptions, CloseCode, Config, Connection, Event};
+//! use wsmachine::{Status, Url};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let url = Url::parse("ws://127.0.0.1:9001/").expect("a ws:// URL");
+//!     let mut stream = TcpStream::connect((url.host(), url.port()))?;
+//!     let mut handshake = ClientHandshake::new(&url, ClientOptions::new()).expect("valid");
+//!     stream.write_all(handshake.request_bytes())?;
+//!     let mut buf = vec![0; 64 * 1024];
+//!     let established = loop {
+//!         let n = stream.read(&mut buf)?;
+//!         match handshake.receive(&buf[..n]) {
+//!             Ok(Status::Complete(established)) => break established,
+//!             Ok(Status::Partial) if n > 0 => continue,
+//!             Ok(Status::Partial) => return Err(ErrorKind::UnexpectedEof.into()),
+//!             Err(refused) => return Err(std::io::Error::other(refused)),
+//!         }
+//!     };
+//!     let mut conn = Connection::client(established.negotiated, Config::default());
+//!     conn.receive(&established.leftover);
+//!     conn.send_text("Hello").unwrap();
+//!     run(stream, conn, |conn, event| match event {
+//!         Event::Text(text) => {
+//!             println!("echo: {text}");
+//!             conn.close(CloseCode::NORMAL, "done").unwrap();
+//!         }
+//!         Event::Closed(outcome) => println!("closed: {outcome:?}"),
+//!         _ => {}
+//!     })
+//! }
+//! # fn run(
+//! #     mut stream: TcpStream,
+//! #     mut conn: Connection,
+//! #     mut on_event: impl FnMut(&mut Connection, Event),
+//! # ) -> std::io::Result<()> {
+//! #     let start = Instant::now();
+//! #     let mut buf = vec![0; 64 * 1024];
+//! #     loop {
+//! #         while let Some(event) = conn.poll_event() {
+//! #             on_event(&mut conn, event);
+//! #         }
+//! #         while !conn.pending_output().is_empty() {
+//! #             let n = stream.write(conn.pending_output())?;
+//! #             conn.consume_output(n);
+//! #         }
+//! #         if conn.wants_transport_close() {
+//! #             return Ok(());
+//! #         }
+//! #         let timer = conn.poll_timeout();
+//! #         let wait = timer.map(|at| at.saturating_sub(start.elapsed()));
+//! #         stream.set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
+//! #         match stream.read(&mut buf) {
+//! #             Ok(0) => conn.receive_eof(),
+//! #             Ok(n) => conn.receive(&buf[..n]),
+//! #             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+//! #             Err(e) => return Err(e),
+//! #         }
+//! #         conn.handle_timeout(start.elapsed());
+//! #     }
+//! # }
+//! ```
+//!
+//! (`run` is the server's loop above: the driver contract is the same in both roles.)
 //!
 //! # Under tokio
 //!
@@ -333,7 +428,10 @@ pub use connection::{
     Timeout,
 };
 pub use error::{ProtocolError, SendError};
-pub use handshake::{ClientHandshake, ServerHandshake};
+pub use handshake::{
+    Accept, Accepted, Bootstrap, ClientHandshake, ClientOptions, Established, Request,
+    ServerHandshake, Url,
+};
 #[cfg(feature = "getrandom")]
 pub use mask_source::OsRandom;
 pub use mask_source::{FixedMask, MaskSource};
