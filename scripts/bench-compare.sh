@@ -24,7 +24,8 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "codec" and m.get("executable"):
         print(m["executable"])'
 }
-base_bin=$(CARGO_TARGET_DIR="$base_dir/target" bench_bin "$base_dir")
+# The base build has its own target folder, kept between runs (dependencies compile once).
+base_bin=$(CARGO_TARGET_DIR="$PWD/target/bench-base" bench_bin "$base_dir")
 cur_bin=$(bench_bin .)
 pin=()
 if command -v taskset >/dev/null 2>&1; then

@@ -24,7 +24,11 @@ def run(pin, binary):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     results, name = {}, None
     for line in out.splitlines():
+        if "change:" in line or "thrpt:" in line:
+            continue
         m = LINE.match(line)
+        if m and m.group(3) not in UNITS:
+            continue
         if m:
             name = m.group(1).strip() or name
             results[name] = float(m.group(2)) * UNITS[m.group(3)]
@@ -32,7 +36,8 @@ def run(pin, binary):
             name = line.strip()
         elif "time:" in line and name:
             m2 = re.search(r"time:\s+\[\S+ \S+ (\S+) (\S+)", line)
-            if m2:
+            # Percentages (criterion's comparison with its last run) are not times.
+            if m2 and m2.group(2) in UNITS:
                 results[name] = float(m2.group(1)) * UNITS[m2.group(2)]
     return results
 

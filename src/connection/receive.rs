@@ -289,8 +289,9 @@ impl Connection {
                 }
                 decoder.push_decoded(step.output, limit, streaming);
                 if streaming && decoder.buffered() >= DECODE_STEP {
-                    let piece = take_piece(decoder, inbound, false);
-                    events.extend(piece);
+                    if let Some(piece) = take_piece(decoder, inbound, false) {
+                        events.push_back(piece);
+                    }
                 }
             }
             if step.stalled {
@@ -346,20 +347,21 @@ impl Connection {
                         codec.inbound_message_end();
                     }
                 }
-                let event = if self.config.streaming {
-                    take_piece(&mut self.decoder, &mut self.inbound, true)
+                if self.config.streaming {
+                    if let Some(piece) = take_piece(&mut self.decoder, &mut self.inbound, true) {
+                        self.events.push_back(piece);
+                    }
                 } else {
                     let data = self.decoder.take_message();
-                    Some(match kind {
+                    self.events.push_back(match kind {
                         MessageKind::Text => Event::Text(Text::from_validated(data)),
                         MessageKind::Binary => Event::Binary(data),
-                    })
-                };
+                    });
+                }
                 self.inbound.message = None;
                 self.inbound.len = 0;
                 self.inbound.decoded = false;
                 self.inbound.decoded_len = 0;
-                self.events.extend(event);
             }
             OpCode::Ping | OpCode::Pong => {
                 let payload = self.decoder.take_control(frame);
@@ -391,8 +393,9 @@ impl Connection {
 
     /// Streaming mode: delivers what has arrived of the current message.
     fn emit_piece(&mut self, fin: bool) {
-        let event = take_piece(&mut self.decoder, &mut self.inbound, fin);
-        self.events.extend(event);
+        if let Some(piece) = take_piece(&mut self.decoder, &mut self.inbound, fin) {
+            self.events.push_back(piece);
+        }
     }
 }
 

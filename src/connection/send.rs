@@ -110,6 +110,7 @@ impl Connection {
     }
 
     /// Queues a data frame, through the extension when `encoded`. Queues nothing on an error.
+    #[inline(always)]
     fn write_data_frame(
         &mut self,
         opcode: OpCode,
@@ -121,18 +122,34 @@ impl Connection {
         // Drawn before the extension sees the data: a compressor's window must hold only
         // what is sent.
         let key = self.masking_key();
-        let codec = match self.extensions.codec() {
-            Some(codec) if encoded => codec,
-            _ => {
-                self.out.push_frame(opcode, fin, 0, key, data);
-                return Ok(());
-            }
+        if !encoded {
+            self.out.push_frame(opcode, fin, 0, key, data);
+            return Ok(());
+        }
+        self.write_encoded_frame(opcode, first, fin, key, data.as_slice())
+    }
+
+    /// [`write_data_frame`](Self::write_data_frame) through the extension (permessage-deflate:
+    /// compressed), apart from the common path.
+    #[inline(never)]
+    fn write_encoded_frame(
+        &mut self,
+        opcode: OpCode,
+        first: bool,
+        fin: bool,
+        key: Option<[u8; 4]>,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let Some(codec) = self.extensions.codec() else {
+            self.out
+                .push_frame(opcode, fin, 0, key, Body::Borrowed(data));
+            return Ok(());
         };
         // RFC 7692 §6.1: the extension's bits go on the first frame of a message only.
         let rsv = if first { codec.rsv() } else { 0 };
         let out = &mut self.out;
         codec
-            .outbound(data.as_slice(), fin, &mut |payload| {
+            .outbound(data, fin, &mut |payload| {
                 out.push_frame(opcode, fin, rsv, key, Body::Borrowed(payload));
             })
             .map_err(|EncodeError| SendError::ExtensionFailed)

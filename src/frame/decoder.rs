@@ -171,6 +171,7 @@ impl Decoder {
     /// `input` was kept and more is needed. A header that breaks the wire format (reserved
     /// opcode, 64-bit length with the top bit set, a length not in its shortest form unless
     /// `allow_non_minimal`) is an error.
+    #[inline]
     pub(crate) fn read_header(
         &mut self,
         input: &[u8],
@@ -205,6 +206,7 @@ impl Decoder {
     /// Starts the payload of the frame `header` describes, into `sink`. A control frame goes
     /// to the message buffer when it is empty and beside it otherwise; the caller asks for
     /// [`Sink::Raw`] or [`Sink::Message`] for data frames.
+    #[inline]
     pub(crate) fn start(&mut self, header: &FrameHeader, sink: Sink) {
         let len = header.payload_len;
         let sink = match sink {
@@ -321,6 +323,7 @@ impl Decoder {
     }
 
     /// The whole message just completed: split off the arena, or the spill buffer.
+    #[inline]
     pub(crate) fn take_message(&mut self) -> Bytes {
         if !self.spill.is_empty() {
             return core::mem::take(&mut self.spill).into();

@@ -78,7 +78,7 @@ impl Output {
 
     /// Encodes one frame into the queue: its header, then its payload, masked with
     /// `masking_key` when given (RFC 6455 §5.3).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_frame(
         &mut self,
         opcode: OpCode,
@@ -89,11 +89,26 @@ impl Output {
     ) {
         let len = payload.as_slice().len();
         if masking_key.is_none() && len <= MAX_CONTROL_PAYLOAD {
-            // The commonest frame a server sends: a 2-byte header and a short payload.
+            // The commonest frame a server sends: a 2-byte header and a short payload, on the
+            // caller's fast path (inlined: a call would cost as much as the frame).
             let b0 = (u8::from(fin) << 7) | ((rsv & 0b111) << 4) | opcode.as_u8();
             self.push_short_frame([b0, len as u8], payload.as_slice());
             return;
         }
+        self.push_long_frame(opcode, fin, rsv, masking_key, payload);
+    }
+
+    /// [`push_frame`](Self::push_frame) for every other frame: an extended length or a mask.
+    #[inline(never)]
+    fn push_long_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv: u8,
+        masking_key: Option<[u8; 4]>,
+        payload: Body<'_>,
+    ) {
+        let len = payload.as_slice().len();
         let header = FrameHeader {
             fin,
             rsv,
@@ -123,7 +138,7 @@ impl Output {
     }
 
     /// Queues a frame with a 2-byte header and at most 125 bytes of payload, unmasked.
-    #[inline]
+    #[inline(always)]
     fn push_short_frame(&mut self, header: [u8; 2], payload: &[u8]) {
         let n = header.len() + payload.len();
         if self.tail.capacity() - self.tail.len() < n {
