@@ -11,13 +11,12 @@ mod timers;
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::time::Duration;
 
 pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
 use lifecycle::{Ending, Input, Lifecycle, State};
 use receive::Inbound;
 pub use timers::Timeout;
-use timers::{Due, Phase, Timers};
+use timers::Timers;
 
 use crate::close::{self, CloseCode};
 use crate::config::Config;
@@ -303,95 +302,6 @@ impl Connection {
     /// [`buffered_amount`](Self::buffered_amount) is clamped to it.
     pub fn consume_output(&mut self, n: usize) {
         self.out.consume(n);
-    }
-
-    // ---- time ----
-
-    /// When the connection next needs the time: call [`handle_timeout`](Self::handle_timeout)
-    /// once the driver's clock reaches it. `None`: no timer runs (nothing configured, or the
-    /// connection is over). A time at or before the last one given means "now": an event
-    /// started a timer, which starts from the next `now` the driver gives.
-    ///
-    /// Times are [`Duration`]s since a fixed start of the driver's choosing (for example
-    /// `Instant::now() - start`), the same for every call; no clock is read here, so this
-    /// works without `std` and under a paused test clock. Check it after every call that
-    /// feeds input, sends or takes events, as the driver contract says for the output.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
-        self.timers.poll(&self.config, self.phase())
-    }
-
-    /// The driver's clock reads `now`: starts the timers that waited for the time, and acts
-    /// on the ones that are due. A keepalive Ping is queued
-    /// ([`Config::keepalive_interval`]); a peer that let a timer run out
-    /// ([`Config::pong_timeout`], [`Config::idle_timeout`], [`Config::close_timeout`]) ends
-    /// the connection with [`Event::Closed`]: 1006, not clean, with
-    /// [`CloseOutcome::timeout`] saying which timer, no Close frame sent and queued output
-    /// dropped, so the driver closes the transport at once; and after a clean close, a client
-    /// that waited the close timeout for the server to close the transport
-    /// [`wants_transport_close`](Self::wants_transport_close). Calling it early or often is
-    /// harmless; `now` never moves the timers backwards.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use wsmachine::{Config, Connection, Event, Negotiated, Role, Timeout};
-    ///
-    /// let mut config = Config::default();
-    /// config.keepalive_interval = Some(Duration::from_secs(20));
-    /// config.pong_timeout = Some(Duration::from_secs(10));
-    /// let mut conn = Connection::server(Negotiated::new(), config);
-    /// let start = conn.poll_timeout().unwrap(); // "now": the timers start from the next time
-    /// conn.handle_timeout(start);
-    /// assert_eq!(conn.poll_timeout(), Some(Duration::from_secs(20)));
-    /// conn.handle_timeout(Duration::from_secs(20));
-    /// assert_eq!(conn.pending_output(), b"\x89\x00"); // the keepalive Ping
-    /// conn.handle_timeout(Duration::from_secs(30)); // no Pong
-    /// let Some(Event::Closed(outcome)) = conn.poll_event() else { panic!() };
-    /// assert_eq!((outcome.code.0, outcome.timeout), (1006, Some(Timeout::Pong)));
-    /// assert!(conn.wants_transport_close());
-    /// ```
-    pub fn handle_timeout(&mut self, now: Duration) {
-        // Each round acts on one due timer; a keepalive Ping re-arms its own timer later, and
-        // a timeout ends the timers, so this ends.
-        while let Some(due) = self.timers.tick(&self.config, self.phase(), now) {
-            match due {
-                Due::Ping => {
-                    if self.lifecycle.check_control().is_ok() {
-                        let key = self.masking_key();
-                        self.out.push_frame(
-                            crate::frame::OpCode::Ping,
-                            true,
-                            0,
-                            key,
-                            crate::frame::output::Body::Borrowed(&[]),
-                        );
-                    }
-                }
-                Due::TimedOut(timeout) => {
-                    self.step(Input::TimedOut(timeout));
-                    // The peer is not answering: what is queued for it would never drain.
-                    self.out = Output::default();
-                }
-                Due::CloseTransport => {}
-            }
-        }
-    }
-
-    /// What the timers wait for in the current state.
-    fn phase(&self) -> Phase {
-        match self.lifecycle.state() {
-            State::Open => Phase::Open,
-            State::CloseSent => Phase::Closing,
-            State::Closed {
-                clean: true,
-                eof: false,
-            } if self.role == Role::Client && !self.timers.transport_wait_over() => {
-                Phase::AwaitingTransportClose
-            }
-            // Waiting for the application (the peer's Close, a violation, input kept past the
-            // transport's end), or over.
-            _ => Phase::Done,
-        }
     }
 
     // ---- mutators ----

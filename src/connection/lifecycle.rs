@@ -335,8 +335,11 @@ mod tests {
 
     /// One line per row of the crate docs' table (and the refusals), so the docs and the
     /// function cannot drift apart.
-    #[test]
-    fn the_table() {
+    type Row = (State, Input, Result<(State, Output), SendError>);
+
+    /// The rows of the crate docs' table, one line each.
+    #[rustfmt::skip]
+    fn rows() -> Vec<Row> {
         use Input as I;
         use State as S;
         let ok = |s, o: Output| Ok((s, o));
@@ -350,328 +353,56 @@ mod tests {
             report: Some(e),
         };
         let closed = |clean, eof| S::Closed { clean, eof };
-        #[rustfmt::skip]
-        type Row = (State, Input, Result<(State, Output), SendError>);
-        let rows: &[Row] = &[
-            (
-                S::Open,
-                I::TimedOut(T),
-                ok(closed(false, false), rep(false, Ending::TimedOut(T))),
-            ),
-            (
-                S::CloseSent,
-                I::TimedOut(T),
-                ok(closed(false, false), rep(false, Ending::TimedOut(T))),
-            ),
-            (
-                S::Ending { sent: true },
-                I::TimedOut(T),
-                ok(closed(false, true), rep(false, Ending::TimedOut(T))),
-            ),
-            (
-                S::PeerClosed {
-                    sent: false,
-                    eof: true,
-                },
-                I::TimedOut(T),
-                ok(closed(false, true), rep(false, Ending::TimedOut(T))),
-            ),
-            (
-                closed(true, false),
-                I::TimedOut(T),
-                ok(closed(true, false), none),
-            ),
-            (S::Open, I::Close, ok(S::CloseSent, close)),
-            (
-                S::Open,
-                I::PeerClose,
-                ok(
-                    S::PeerClosed {
-                        sent: false,
-                        eof: false,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::CloseSent,
-                I::PeerClose,
-                ok(
-                    S::PeerClosed {
-                        sent: true,
-                        eof: false,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::Open,
-                I::Violation(E),
-                ok(
-                    S::Failing {
-                        error: E,
-                        sent: false,
-                        eof: false,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::CloseSent,
-                I::Violation(E),
-                ok(
-                    S::Failing {
-                        error: E,
-                        sent: true,
-                        eof: false,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::Open,
-                I::Eof { pending: false },
-                ok(
-                    closed(false, true),
-                    rep(false, Ending::Abnormal { local: false }),
-                ),
-            ),
-            (
-                S::CloseSent,
-                I::Eof { pending: false },
-                ok(
-                    closed(false, true),
-                    rep(false, Ending::Abnormal { local: true }),
-                ),
-            ),
-            (
-                S::Open,
-                I::Eof { pending: true },
-                ok(S::Ending { sent: false }, none),
-            ),
-            (
-                S::CloseSent,
-                I::Eof { pending: true },
-                ok(S::Ending { sent: true }, none),
-            ),
-            (
-                S::PeerClosed {
-                    sent: false,
-                    eof: true,
-                },
-                I::Close,
-                ok(
-                    S::PeerClosed {
-                        sent: true,
-                        eof: true,
-                    },
-                    close,
-                ),
-            ),
-            (
-                S::Failing {
-                    error: E,
-                    sent: false,
-                    eof: false,
-                },
-                I::Close,
-                ok(
-                    S::Failing {
-                        error: E,
-                        sent: true,
-                        eof: false,
-                    },
-                    close,
-                ),
-            ),
-            (
-                S::Ending { sent: false },
-                I::Close,
-                ok(S::Ending { sent: true }, close),
-            ),
-            (
-                S::PeerClosed {
-                    sent: true,
-                    eof: false,
-                },
-                I::Eof { pending: false },
-                ok(
-                    S::PeerClosed {
-                        sent: true,
-                        eof: true,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::Failing {
-                    error: E,
-                    sent: false,
-                    eof: false,
-                },
-                I::Eof { pending: true },
-                ok(
-                    S::Failing {
-                        error: E,
-                        sent: false,
-                        eof: true,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::PeerClosed {
-                    sent: false,
-                    eof: false,
-                },
-                I::CloseTaken,
-                ok(
-                    closed(true, false),
-                    rep(true, Ending::Clean { local: false }),
-                ),
-            ),
-            (
-                S::PeerClosed {
-                    sent: true,
-                    eof: true,
-                },
-                I::CloseTaken,
-                ok(
-                    closed(true, true),
-                    rep(false, Ending::Clean { local: true }),
-                ),
-            ),
-            (
-                S::Failing {
-                    error: E,
-                    sent: false,
-                    eof: true,
-                },
-                I::EventsTaken,
-                ok(closed(false, true), rep(true, Ending::Violation(E))),
-            ),
-            (
-                S::Failing {
-                    error: E,
-                    sent: true,
-                    eof: false,
-                },
-                I::EventsTaken,
-                ok(closed(false, false), rep(false, Ending::Violation(E))),
-            ),
-            (
-                S::Ending { sent: true },
-                I::PeerClose,
-                ok(
-                    S::PeerClosed {
-                        sent: true,
-                        eof: true,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::Ending { sent: false },
-                I::Violation(E),
-                ok(
-                    S::Failing {
-                        error: E,
-                        sent: false,
-                        eof: true,
-                    },
-                    none,
-                ),
-            ),
-            (
-                S::Ending { sent: false },
-                I::Drained,
-                ok(
-                    closed(false, true),
-                    rep(false, Ending::Abnormal { local: false }),
-                ),
-            ),
-            (
-                S::Open,
-                I::Fail,
-                ok(closed(false, false), rep(true, Ending::Failed)),
-            ),
-            (
-                S::CloseSent,
-                I::Fail,
-                ok(closed(false, false), rep(false, Ending::Failed)),
-            ),
-            (
-                S::PeerClosed {
-                    sent: false,
-                    eof: true,
-                },
-                I::Fail,
-                ok(closed(false, true), rep(true, Ending::Failed)),
-            ),
-            (
-                S::Ending { sent: true },
-                I::Fail,
-                ok(closed(false, true), rep(false, Ending::Failed)),
-            ),
-            (
-                closed(true, false),
-                I::Eof { pending: false },
-                ok(closed(true, true), none),
-            ),
-            (S::CloseSent, I::Close, Err(SendError::CloseSent)),
-            (
-                S::PeerClosed {
-                    sent: true,
-                    eof: false,
-                },
-                I::Close,
-                Err(SendError::CloseSent),
-            ),
-            (
-                S::Failing {
-                    error: E,
-                    sent: true,
-                    eof: false,
-                },
-                I::Close,
-                Err(SendError::CloseSent),
-            ),
-            (
-                S::Ending { sent: true },
-                I::Close,
-                Err(SendError::CloseSent),
-            ),
-            (closed(false, true), I::Close, Err(SendError::Closed)),
-            (closed(true, true), I::Fail, Err(SendError::Closed)),
-            // Inputs that cannot happen in a state change nothing.
-            (S::Open, I::CloseTaken, ok(S::Open, none)),
-            (S::Open, I::Drained, ok(S::Open, none)),
-            (
-                S::PeerClosed {
-                    sent: false,
-                    eof: false,
-                },
-                I::Violation(E),
-                ok(
-                    S::PeerClosed {
-                        sent: false,
-                        eof: false,
-                    },
-                    none,
-                ),
-            ),
-            (
-                closed(false, true),
-                I::PeerClose,
-                ok(closed(false, true), none),
-            ),
-        ];
-        for (state, input, expected) in rows {
-            assert_eq!(
-                transition(*state, *input),
-                *expected,
-                "{state:?} × {input:?}"
-            );
+        vec![
+        (S::Open, I::TimedOut(T), ok(closed(false, false), rep(false, Ending::TimedOut(T)))),
+        (S::CloseSent, I::TimedOut(T), ok(closed(false, false), rep(false, Ending::TimedOut(T)))),
+        (S::Ending { sent: true }, I::TimedOut(T), ok(closed(false, true), rep(false, Ending::TimedOut(T)))),
+        (S::PeerClosed { sent: false, eof: true }, I::TimedOut(T), ok(closed(false, true), rep(false, Ending::TimedOut(T)))),
+        (closed(true, false), I::TimedOut(T), ok(closed(true, false), none)),
+        (S::Open, I::Close, ok(S::CloseSent, close)),
+        (S::Open, I::PeerClose, ok(S::PeerClosed { sent: false, eof: false }, none)),
+        (S::CloseSent, I::PeerClose, ok(S::PeerClosed { sent: true, eof: false }, none)),
+        (S::Open, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: false }, none)),
+        (S::CloseSent, I::Violation(E), ok(S::Failing { error: E, sent: true, eof: false }, none)),
+        (S::Open, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
+        (S::CloseSent, I::Eof { pending: false }, ok(closed(false, true), rep(false, Ending::Abnormal { local: true }))),
+        (S::Open, I::Eof { pending: true }, ok(S::Ending { sent: false }, none)),
+        (S::CloseSent, I::Eof { pending: true }, ok(S::Ending { sent: true }, none)),
+        (S::PeerClosed { sent: false, eof: true }, I::Close, ok(S::PeerClosed { sent: true, eof: true }, close)),
+        (S::Failing { error: E, sent: false, eof: false }, I::Close, ok(S::Failing { error: E, sent: true, eof: false }, close)),
+        (S::Ending { sent: false }, I::Close, ok(S::Ending { sent: true }, close)),
+        (S::PeerClosed { sent: true, eof: false }, I::Eof { pending: false }, ok(S::PeerClosed { sent: true, eof: true }, none)),
+        (S::Failing { error: E, sent: false, eof: false }, I::Eof { pending: true }, ok(S::Failing { error: E, sent: false, eof: true }, none)),
+        (S::PeerClosed { sent: false, eof: false }, I::CloseTaken, ok(closed(true, false), rep(true, Ending::Clean { local: false }))),
+        (S::PeerClosed { sent: true, eof: true }, I::CloseTaken, ok(closed(true, true), rep(false, Ending::Clean { local: true }))),
+        (S::Failing { error: E, sent: false, eof: true }, I::EventsTaken, ok(closed(false, true), rep(true, Ending::Violation(E)))),
+        (S::Failing { error: E, sent: true, eof: false }, I::EventsTaken, ok(closed(false, false), rep(false, Ending::Violation(E)))),
+        (S::Ending { sent: true }, I::PeerClose, ok(S::PeerClosed { sent: true, eof: true }, none)),
+        (S::Ending { sent: false }, I::Violation(E), ok(S::Failing { error: E, sent: false, eof: true }, none)),
+        (S::Ending { sent: false }, I::Drained, ok(closed(false, true), rep(false, Ending::Abnormal { local: false }))),
+        (S::Open, I::Fail, ok(closed(false, false), rep(true, Ending::Failed))),
+        (S::CloseSent, I::Fail, ok(closed(false, false), rep(false, Ending::Failed))),
+        (S::PeerClosed { sent: false, eof: true }, I::Fail, ok(closed(false, true), rep(true, Ending::Failed))),
+        (S::Ending { sent: true }, I::Fail, ok(closed(false, true), rep(false, Ending::Failed))),
+        (closed(true, false), I::Eof { pending: false }, ok(closed(true, true), none)),
+        (S::CloseSent, I::Close, Err(SendError::CloseSent)),
+        (S::PeerClosed { sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
+        (S::Failing { error: E, sent: true, eof: false }, I::Close, Err(SendError::CloseSent)),
+        (S::Ending { sent: true }, I::Close, Err(SendError::CloseSent)),
+        (closed(false, true), I::Close, Err(SendError::Closed)),
+        (closed(true, true), I::Fail, Err(SendError::Closed)),
+        // Inputs that cannot happen in a state change nothing.
+        (S::Open, I::CloseTaken, ok(S::Open, none)),
+        (S::Open, I::Drained, ok(S::Open, none)),
+        (S::PeerClosed { sent: false, eof: false }, I::Violation(E), ok(S::PeerClosed { sent: false, eof: false }, none)),
+        (closed(false, true), I::PeerClose, ok(closed(false, true), none)),
+        ]
+    }
+
+    #[test]
+    fn the_table() {
+        for (state, input, expected) in rows() {
+            assert_eq!(transition(state, input), expected, "{state:?} × {input:?}");
         }
     }
 
