@@ -15,8 +15,8 @@ use flate2::{Compress, Compression};
 use wsmachine::extensions::DeflateParams;
 use wsmachine::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1};
 use wsmachine::{
-    CloseCode, CloseFrame, Config, Connection, Event, FixedMask, Initiator, MessageKind,
-    Negotiated, ReadyState, Role, SendError,
+    CloseCode, CloseFrame, Config, Connection, Event, Initiator, MessageKind, Negotiated,
+    ReadyState, Role, SendError,
 };
 use wsmachine_testkit::deflate::{Direction, compress_message};
 use wsmachine_testkit::{FrameBuilder, Length, RawOpcode, WireChecker, fragments, take_output};

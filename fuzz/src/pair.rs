@@ -13,8 +13,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use wsmachine::extensions::DeflateParams;
 use wsmachine::frame::OpCode;
 use wsmachine::{
-    CloseCode, CloseFrame, CloseOutcome, Config, Connection, Event, FixedMask, Initiator,
-    MessageKind, Negotiated, ReadyState, Role,
+    CloseCode, CloseFrame, CloseOutcome, Config, Connection, Event, Initiator, MessageKind,
+    Negotiated, ReadyState, Role,
 };
 use wsmachine_testkit::{Pair, WireChecker};
 
