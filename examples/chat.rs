@@ -1,81 +1,93 @@
 //! A chat room in the browser: `cargo run --example chat`, then open http://127.0.0.1:8080/ in
-//! two tabs. One page of HTML and JavaScript (using the browser's WebSocket API) is served at
-//! `/`, the WebSocket endpoint at `/ws?nick=NAME`. Messages are broadcast with the sender's
-//! nickname; joins and leaves are announced.
+//! two tabs (or two browsers).
 //!
 //! ```sh
 //! cargo run --example chat              # http://127.0.0.1:8080/
 //! cargo run --example chat -- 127.0.0.1:9000
 //! ```
 //!
-//! Each client is one tokio task driving one [`Connection`] with a readiness loop: it reads
-//! when the socket is readable, writes when it is writable and output is pending, takes
-//! broadcast messages, and runs the connection's keepalive timer, all in one `select!`, so output and
-//! input never wait for each other.
+//! The page (`examples/chat/index.html`, served at `/`) connects as soon as it opens, to the
+//! WebSocket endpoint `/ws?nick=NAME`, with a nickname it made up and keeps in
+//! `localStorage` (`/?nick=NAME` picks one for that tab). It shows the last
+//! [`HISTORY_LEN`](room::HISTORY_LEN) messages, who is online, and joins and leaves with
+//! timestamps; it reconnects by itself after a drop, with exponential backoff and jitter
+//! (0.5 s doubling to 10 s), and says which state it is in: connecting, online, reconnecting in
+//! N s, offline. Page and server speak a small JSON protocol, one object per text message,
+//! described in `examples/chat/room.rs` with the close codes for what the server refuses.
 //!
-//! **Slow clients cannot stall the others.** Broadcasting never waits for a client: messages go
-//! into a bounded broadcast channel ([`ROOM_BACKLOG`] messages). A client that falls that far
+//! Two parts, so the WebSocket part can be swapped:
+//! - `room.rs`: the [`Room`] (presence, bounded history, the protocol's frames), no I/O, tested
+//!   by `tests/chat_room.rs`;
+//! - here: HTTP, the handshake, and [`session`], one tokio task per client driving one
+//!   [`Connection`] with a readiness loop: it reads when the socket is readable, writes when
+//!   it is writable and output is pending, takes broadcast frames, and runs the connection's
+//!   keepalive timer, all in one `select!`, so output and input never wait for each other.
+//!
+//! **Slow clients cannot stall the others.** Broadcasting never waits for a client: frames go
+//! into a bounded broadcast channel ([`ROOM_BACKLOG`] frames). A client that falls that far
 //! behind, or whose unwritten output passes [`MAX_BUFFERED`] bytes, is disconnected with close
 //! code 1013 (try again later) — the drop-the-client policy, rather than silently dropping
-//! messages, so nobody sees a conversation with holes in it.
+//! messages, so nobody sees a conversation with holes in it. The page reconnects and catches
+//! up from the history.
 
-use std::net::SocketAddr;
+use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use wsmachine::handshake::{Accept, ServerHandshake, Status};
-use wsmachine::{CloseCode, Config, Connection, Event};
+use wsmachine::{CloseCode, Config, Connection, Event, ReadyState};
 
-/// Messages a client may fall behind before it is disconnected.
+#[path = "chat/room.rs"]
+mod room;
+
+use room::{Member, Reject, Room};
+
+/// The page, one self-contained file.
+const PAGE: &str = include_str!("chat/index.html");
+
+/// Frames a client may fall behind before it is disconnected.
 const ROOM_BACKLOG: usize = 256;
 /// Unwritten bytes a client may accumulate before it is disconnected.
 const MAX_BUFFERED: usize = 1 << 20;
-/// The largest chat message accepted from a browser.
+/// The largest WebSocket message accepted from a browser (a chat message of
+/// [`MAX_TEXT_CHARS`](room::MAX_TEXT_CHARS) characters fits even if every one is escaped).
 const MAX_MESSAGE: usize = 16 * 1024;
 /// Ping a quiet client after this long; give up this long after an unanswered ping.
 const PING_INTERVAL: Duration = Duration::from_secs(20);
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Room = broadcast::Sender<Arc<str>>;
-
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = TcpListener::bind(&addr).await?;
-    let local = listener.local_addr()?;
-    println!("chat listening on http://{local}/");
-    let (room, _) = broadcast::channel::<Arc<str>>(ROOM_BACKLOG);
+    println!("chat listening on http://{}/", listener.local_addr()?);
+    let room = Room::new(ROOM_BACKLOG, unix_millis);
     loop {
         let (stream, peer) = listener.accept().await?;
         let room = room.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve(stream, peer, room).await {
+            if let Err(e) = serve(stream, &room).await {
                 eprintln!("{peer}: {e}");
             }
         });
     }
 }
 
-/// Reads the request head; serves the page, or upgrades `/ws` to a chat connection.
-async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::Result<()> {
+/// Reads the request head; serves the page, or upgrades `/ws` and joins the room.
+async fn serve(mut stream: TcpStream, room: &Arc<Room>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > 16 * 1024 {
-            return respond(
-                &mut stream,
-                "431 Request Header Fields Too Large",
-                "text/plain",
-                "too large",
-            )
-            .await;
+            let status = "431 Request Header Fields Too Large";
+            return respond(&mut stream, status, "text/plain", "too large").await;
         }
         let n = stream.read(&mut buf).await?;
         if n == 0 {
@@ -97,10 +109,8 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
                     return Ok(());
                 }
             };
-            let nick = nickname(request.query().unwrap_or(""), peer);
-            let accepted = request
-                .accept(&Accept::new())
-                .map_err(std::io::Error::other)?;
+            let nick = query_param(request.query().unwrap_or(""), "nick");
+            let accepted = request.accept(&Accept::new()).map_err(io::Error::other)?;
             stream.write_all(&accepted.to_bytes()).await?;
             let mut config = Config::default();
             config.max_message_size = MAX_MESSAGE;
@@ -109,42 +119,47 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, room: Room) -> std::io::
             config.pong_timeout = Some(PING_TIMEOUT);
             let mut conn = Connection::server(accepted.negotiated, config);
             conn.receive(&accepted.leftover);
-            chat(stream, conn, nick, room).await
+            session(stream, conn, room.join(&nick)).await
         }
         _ => respond(&mut stream, "404 Not Found", "text/plain", "not found").await,
     }
 }
 
-/// One chat client until its connection ends.
-async fn chat(
-    stream: TcpStream,
-    mut conn: Connection,
-    nick: String,
-    room: Room,
-) -> std::io::Result<()> {
-    let mut inbox = room.subscribe();
-    let _ = room.send(format!("* {nick} joined").into());
+/// One client in the room until its connection ends: the WebSocket loop, which hands text to
+/// [`Member::receive`] and sends what the room broadcasts. Dropping `member` leaves the room.
+async fn session(stream: TcpStream, mut conn: Connection, mut member: Member) -> io::Result<()> {
+    for frame in member.greeting.drain(..) {
+        let _ = conn.send_text(frame.as_str());
+    }
+    let peer = stream.peer_addr()?;
     // The connection's timers run on this clock: durations since `start`.
     let start = Instant::now();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         // The driver contract: take every event, then write what is pending.
         while let Some(event) = conn.poll_event() {
-            match event {
-                Event::Text(text) => {
-                    let line = text.trim();
-                    if !line.is_empty() {
-                        let _ = room.send(format!("{nick}: {line}").into());
-                    }
-                }
+            let handled = match event {
+                // Once we are closing, the rest of what the client sent is moot.
+                Event::Text(text) if conn.state() == ReadyState::Open => member.receive(&text),
+                Event::Binary(_) => Err(Reject::Binary),
                 Event::Closed(outcome) => {
-                    eprintln!("{nick} left: {} {}", outcome.code, outcome.reason)
+                    eprintln!("{peer}: closed {} {}", outcome.code, outcome.reason);
+                    Ok(None)
                 }
-                _ => {}
+                _ => Ok(None),
+            };
+            match handled {
+                Ok(Some(reply)) => {
+                    let _ = conn.send_text(reply.as_str());
+                }
+                Ok(None) => {}
+                Err(reject) => {
+                    let _ = conn.close(reject.close_code(), reject.reason());
+                }
             }
         }
         if conn.wants_transport_close() {
-            break;
+            return Ok(());
         }
         let interest = if conn.buffered_amount() > 0 {
             Interest::READABLE | Interest::WRITABLE
@@ -158,7 +173,7 @@ async fn chat(
                 if ready.is_writable() && conn.buffered_amount() > 0 {
                     match stream.try_write(conn.pending_output()) {
                         Ok(n) => conn.consume_output(n),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -166,21 +181,21 @@ async fn chat(
                     match stream.try_read(&mut buf) {
                         Ok(0) => conn.receive_eof(),
                         Ok(n) => conn.receive(&buf[..n]),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => conn.receive_eof(),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => conn.receive_eof(),
                         Err(e) => return Err(e),
                     }
                 }
             }
-            message = inbox.recv(), if conn.state() == wsmachine::ReadyState::Open => match message {
-                Ok(line) if conn.buffered_amount() <= MAX_BUFFERED => {
-                    let _ = conn.send_text(&*line);
+            frame = member.inbox.recv(), if conn.state() == ReadyState::Open => match frame {
+                Ok(frame) if conn.buffered_amount() <= MAX_BUFFERED => {
+                    let _ = conn.send_text(&*frame);
                 }
                 // Too slow: the policy is to disconnect rather than skip messages.
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                Ok(_) | Err(RecvError::Lagged(_)) => {
                     let _ = conn.fail(CloseCode::TRY_AGAIN_LATER, "too slow");
                 }
-                Err(broadcast::error::RecvError::Closed) => {
+                Err(RecvError::Closed) => {
                     let _ = conn.close(CloseCode::GOING_AWAY, "server shutting down");
                 }
             },
@@ -190,16 +205,13 @@ async fn chat(
             }
         }
     }
-    let _ = room.send(format!("* {nick} left").into());
-    Ok(())
 }
 
-/// The `nick` query parameter (percent-decoded, trimmed, at most 32 characters), or a name
-/// made from the peer's port.
-fn nickname(query: &str, peer: SocketAddr) -> String {
+/// The value of `name` in a query string, percent-decoded (`+` is a space); empty if absent.
+fn query_param(query: &str, name: &str) -> String {
     let raw = query
         .split('&')
-        .find_map(|kv| kv.strip_prefix("nick="))
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
         .unwrap_or("");
     let mut bytes = Vec::new();
     let mut it = raw.bytes();
@@ -213,17 +225,14 @@ fn nickname(query: &str, peer: SocketAddr) -> String {
             b => bytes.push(b),
         }
     }
-    let nick: String = String::from_utf8_lossy(&bytes)
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(32)
-        .collect();
-    if nick.is_empty() {
-        format!("guest-{}", peer.port())
-    } else {
-        nick
-    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The room's clock: wall-clock milliseconds, which the page shows as local time.
+fn unix_millis() -> room::Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 async fn respond(
@@ -231,89 +240,12 @@ async fn respond(
     status: &str,
     content_type: &str,
     body: &str,
-) -> std::io::Result<()> {
+) -> io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body.as_bytes()).await?;
     stream.shutdown().await
 }
-
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>wsmachine chat</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-  #log { list-style: none; padding: .5rem; height: 20rem; overflow-y: auto; border: 1px solid #ccc; border-radius: 6px; }
-  #log li.notice { color: #777; font-style: italic; }
-  form { display: flex; gap: .5rem; }
-  #message { flex: 1; }
-  #status { color: #555; font-size: .9rem; }
-</style>
-</head>
-<body>
-<h1>wsmachine chat</h1>
-<p id="status">not connected</p>
-<ul id="log"></ul>
-<form id="form">
-  <input id="nick" placeholder="nickname" size="10">
-  <input id="message" placeholder="say something" autocomplete="off">
-  <button id="send" type="submit">Send</button>
-</form>
-<script>
-const log = document.getElementById("log");
-const nick = document.getElementById("nick");
-const message = document.getElementById("message");
-const status = document.getElementById("status");
-const states = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
-nick.value = "guest" + Math.floor(Math.random() * 1000);
-let ws = null, joinedAs = null, queue = [];
-
-function line(text, notice) {
-  const li = document.createElement("li");
-  li.textContent = text;
-  if (notice) li.className = "notice";
-  log.appendChild(li);
-  log.scrollTop = log.scrollHeight;
-}
-function showStatus() {
-  status.textContent = ws
-    ? `${states[ws.readyState]} as ${joinedAs} (readyState ${ws.readyState}, bufferedAmount ${ws.bufferedAmount})`
-    : "not connected";
-}
-function connect() {
-  joinedAs = nick.value.trim() || "guest";
-  const url = new URL("/ws?nick=" + encodeURIComponent(joinedAs), location.href);
-  url.protocol = url.protocol.replace("http", "ws");
-  const socket = new WebSocket(url);
-  ws = socket;
-  socket.addEventListener("open", () => { showStatus(); queue.forEach(m => socket.send(m)); queue = []; });
-  socket.addEventListener("message", e => { line(e.data, e.data.startsWith("* ")); showStatus(); });
-  socket.addEventListener("error", () => line("connection error", true));
-  socket.addEventListener("close", e => {
-    line(`disconnected (code ${e.code}${e.reason ? ", " + e.reason : ""}, clean: ${e.wasClean})`, true);
-    if (ws === socket) ws = null;
-    showStatus();
-  });
-  showStatus();
-}
-document.getElementById("form").addEventListener("submit", e => {
-  e.preventDefault();
-  const text = message.value;
-  if (!text.trim()) return;
-  if (ws && joinedAs !== (nick.value.trim() || "guest")) { ws.close(1000, "changing nickname"); ws = null; }
-  if (!ws) { queue.push(text); connect(); }
-  else if (ws.readyState === WebSocket.CONNECTING) queue.push(text);
-  else ws.send(text);
-  message.value = "";
-  showStatus();
-});
-setInterval(showStatus, 1000);
-</script>
-</body>
-</html>
-"#;

@@ -4,10 +4,13 @@
 #   scripts/browser-test.sh [--no-build]
 #
 # Installs Debian's `chromium` if missing (apt) and the pinned `playwright-core` from
-# scripts/browser/package.json into .tools/browser/ (npm, cache inside .tools/). Starts
-# `examples/chat` on a free loopback port, opens two pages, sends from one and checks the
-# other shows it, checks the leave notice and a clean close, and saves a screenshot to
-# .tools/browser/chat.png. Exit status 0 only if every check passed.
+# scripts/browser/package.json into .tools/browser/ (npm, cache inside .tools/). Builds
+# `examples/chat` and hands it to scripts/browser/chat_test.mjs, which runs it on a free
+# loopback port (and kills and restarts it there), opens three pages as three users, and
+# checks: pages connect on open, a page that never sent shows the others' messages, a late
+# page gets the history, presence lists, reconnecting after a server restart, a clean leave.
+# Saves a screenshot to .tools/browser/chat.png and the server's output to
+# .tools/browser/chat.log. Exit status 0 only if every check passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -46,16 +49,18 @@ CHAT="${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/chat"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 CHAT_LOG="$TOOLS/chat.log"
-"$CHAT" "127.0.0.1:$PORT" >"$CHAT_LOG" 2>&1 &
-CHAT_PID=$!
-trap 'kill "$CHAT_PID" 2>/dev/null || true; wait "$CHAT_PID" 2>/dev/null || true' EXIT INT TERM
-for _ in $(seq 100); do
-  grep -q "listening on" "$CHAT_LOG" && break
-  kill -0 "$CHAT_PID" 2>/dev/null || { cat "$CHAT_LOG"; echo "chat exited" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q "listening on" "$CHAT_LOG" || { echo "chat did not start" >&2; exit 1; }
+PIDFILE="$TOOLS/chat.pid"
+: >"$CHAT_LOG"
+rm -f "$PIDFILE"
+# The test stops its server itself; this is for a test killed halfway.
+trap '[[ -f "$PIDFILE" ]] && kill "$(cat "$PIDFILE")" 2>/dev/null; rm -f "$PIDFILE"' EXIT INT TERM
 
 log "browser test against http://127.0.0.1:$PORT/"
-CHROMIUM="$CHROMIUM_BIN" timeout 120 node "$TOOLS/chat_test.mjs" "http://127.0.0.1:$PORT/" "$TOOLS/chat.png"
+if ! CHROMIUM="$CHROMIUM_BIN" CHAT_LOG="$CHAT_LOG" CHAT_PIDFILE="$PIDFILE" \
+    timeout 120 node "$TOOLS/chat_test.mjs" "$CHAT" "127.0.0.1:$PORT" "$TOOLS/chat.png"; then
+  echo "--- chat server output (.tools/browser/chat.log, last 40 lines)" >&2
+  tail -n 40 "$CHAT_LOG" >&2
+  log "FAIL"
+  exit 1
+fi
 log "PASS (screenshot: .tools/browser/chat.png)"
