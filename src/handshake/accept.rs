@@ -238,7 +238,7 @@ impl Accept {
     }
 
     /// Accepts permessage-deflate with these parameters, or not (feature `deflate`): the
-    /// response gets their `permessage-deflate` element (first, before any
+    /// response gets their `permessage-deflate` element (after any
     /// [`extension`](Self::extension)s) and the [`Negotiated`] value carries them, so the
     /// connection compresses. Take them from [`Request::select_deflate`].
     #[cfg(feature = "deflate")]
