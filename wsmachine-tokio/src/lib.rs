@@ -1,0 +1,28 @@
+//! The tokio driver for [wsmachine](wsmachine).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod driver;
+mod error;
+mod handshake;
+mod message;
+mod options;
+mod split;
+mod stream;
+#[cfg(feature = "rustls")]
+mod tls;
+mod websocket;
+
+pub use driver::DEFAULT_MAX_BUFFERED;
+pub use error::Error;
+pub use handshake::{accept, accept_with, client_on, connect, connect_with};
+pub use message::Message;
+pub use options::{AcceptOptions, ConnectOptions, DEFAULT_HANDSHAKE_TIMEOUT};
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
+pub use stream::MaybeTlsStream;
+pub use websocket::WebSocket;
+/// The protocol core, for its types (`Config`, `CloseCode`, `CloseFrame`, `Text`, ...).
+pub use wsmachine;
+pub use wsmachine::{Bytes, CloseCode, CloseFrame, CloseOutcome, Config, Text};
