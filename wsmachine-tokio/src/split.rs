@@ -170,11 +170,10 @@ impl<S> ReadHalf<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
-    /// Queues `message` once there is room and writes all queued output, as
+    /// Queues `message` at its first poll and writes all queued output, as
     /// [`WebSocket::send`]; cancel-safe in the same sense.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        poll_fn(|cx| self.shared.poll(Side::Write, cx, Driver::poll_ready)).await?;
         self.shared
             .poll(Side::Write, &mut Context::from_waker(Waker::noop()), |d, _| {
                 d.start_send(message)

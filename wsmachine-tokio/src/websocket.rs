@@ -34,8 +34,9 @@ use crate::{Error, Message};
 /// taken: a slow consumer stops the reading, and TCP (or HTTP/2 flow control) pushes back on
 /// the peer. Output waits in the connection only up to a bound
 /// ([`set_max_buffered`](Self::set_max_buffered), default 128 KiB): `send` queues its message
-/// and writes until everything is written and flushed, and the `Sink`'s `poll_ready` waits
-/// while more than the bound is queued. A peer that never reads stalls `send` instead of
+/// and writes until everything is written and flushed (so at most one message waits in
+/// memory), and the `Sink`'s `poll_ready` waits, writing, while more than the bound is
+/// queued, so `feed`ing many messages holds at most the bound plus one message. A peer that never reads stalls `send` instead of
 /// filling memory.
 ///
 /// # Cancel safety
@@ -44,9 +45,9 @@ use crate::{Error, Message};
 /// losing or repeating a byte: what a poll read is fed to the connection and what it wrote is
 /// marked written before the poll returns. Per method: [`recv`](Self::recv) is cancel-safe
 /// (no message is lost: one not yet returned stays in the connection). [`send`](Self::send)
-/// queues its message exactly once, at its first poll once there is room; dropped before
-/// that, nothing was queued; dropped after, the message stays queued and the next `recv`,
-/// `send` or `flush` writes it. [`flush`](Self::flush) and [`close`](Self::close) likewise
+/// queues its message exactly once, at its first poll; dropped after that, the message stays
+/// queued and the next `recv`, `send` or `flush` writes it (a future dropped before its
+/// first poll queued nothing). [`flush`](Self::flush) and [`close`](Self::close) likewise
 /// (`close` queues its Close frame at its first poll).
 ///
 /// # The end
@@ -77,15 +78,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         poll_fn(|cx| self.driver.poll_recv(cx)).await
     }
 
-    /// Queues `message` once fewer than the bound's bytes are queued, then writes and flushes
-    /// all queued output. A `Close` starts the closing handshake (keep calling
-    /// [`recv`](Self::recv) until `None`). Fails with [`Error::Send`] for a message that
-    /// cannot be sent (nothing queued), [`Error::AlreadyClosed`] once the transport is done.
-    /// Cancel-safe in the sense given [above](Self#cancel-safety).
+    /// Queues `message` at its first poll, then writes and flushes all queued output: it
+    /// returns once the transport took everything, so a peer that does not read stalls it.
+    /// A `Close` starts the closing handshake (keep calling [`recv`](Self::recv) until
+    /// `None`). Fails with [`Error::Send`] for a message that cannot be sent (nothing queued),
+    /// [`Error::AlreadyClosed`] once the transport is done. Cancel-safe in the sense given
+    /// [above](Self#cancel-safety): once polled, the message is queued exactly once.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        let message = message.into();
-        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
-        self.driver.start_send(message)?;
+        self.driver.start_send(message.into())?;
         self.flush().await
     }
 
