@@ -368,3 +368,92 @@ async fn a_peer_that_never_reads_pushes_back() {
     })
     .await;
 }
+
+/// A client that stops reading: the echo server stops reading too once its echoes cannot be
+/// written, so the client's sends stall after a few MiB instead of the server buffering all
+/// 32 MiB; when the client reads again, every echo arrives, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_server_stops_reading_while_the_client_does_not_read() {
+    bounded(async {
+        let listener = small_listener(64 * 1024).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+        let stream = small_connect(addr, 64 * 1024).await.unwrap();
+        let mut ws = client_on(stream, &format!("ws://{addr}/"), &ConnectOptions::new())
+            .await
+            .unwrap();
+        const COUNT: usize = 32;
+        const LEN: usize = 1 << 20;
+        let mut queued = 0;
+        let mut stalled = false;
+        while queued < COUNT {
+            let send = ws.send(pattern(queued as u64, LEN));
+            queued += 1; // queued at the first poll, even if it stalls
+            if timeout(Duration::from_millis(500), send).await.is_err() {
+                stalled = true;
+                break;
+            }
+        }
+        // Each frame has a 14-byte header: 2, then a 64-bit length, then the masking key.
+        let written = queued * (LEN + 14) - ws.buffered_amount();
+        assert!(stalled, "wrote all {queued} MiB while not reading: no backpressure");
+        assert!(written < 6 << 20, "the server took {written} bytes it could not echo");
+        for i in 0..queued {
+            let echo = ws.recv().await.unwrap().unwrap();
+            assert!(echo == Message::binary(pattern(i as u64, LEN)), "echo {i} differs");
+        }
+        ws.close(CloseCode::NORMAL, "done").await.unwrap();
+        while ws.recv().await.transpose().unwrap().is_some() {}
+        assert!(ws.close_outcome().unwrap().clean);
+        server.await.unwrap().unwrap();
+    })
+    .await;
+}
+
+/// Large messages pipelined through the writer half while the reader half collects the
+/// echoes slowly, over small socket buffers: all come back in order, and the close is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_pipelined_messages_through_split_halves_with_a_slow_reader() {
+    bounded(async {
+        let listener = small_listener(64 * 1024).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+        let stream = small_connect(addr, 64 * 1024).await.unwrap();
+        let ws = client_on(stream, &format!("ws://{addr}/"), &ConnectOptions::new())
+            .await
+            .unwrap();
+        let text = |i: usize, len: usize| {
+            let mut s = format!("{i}:");
+            while s.len() < len {
+                s.push_str("κόσμε 𝄞 wsmachine ");
+            }
+            s
+        };
+        let mut messages = vec!["hello".to_owned(), String::new(), text(0, 8 << 20)];
+        messages.extend((1..=16).map(|i| text(i, 512 * 1024)));
+        messages.push("bye 👋".to_owned());
+        let (mut reader, mut writer) = ws.split();
+        let sending = {
+            let messages = messages.clone();
+            tokio::spawn(async move {
+                for m in messages {
+                    writer.send(m).await.unwrap();
+                }
+                writer
+            })
+        };
+        for (i, sent) in messages.iter().enumerate() {
+            if i % 4 == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let echo = reader.recv().await.unwrap().unwrap();
+            assert!(echo.as_text() == Some(sent.as_str()), "message {i} differs");
+        }
+        let mut writer = sending.await.unwrap();
+        writer.close(CloseCode::NORMAL, "").await.unwrap();
+        while reader.recv().await.transpose().unwrap().is_some() {}
+        assert!(reader.close_outcome().unwrap().clean);
+        server.await.unwrap().unwrap();
+    })
+    .await;
+}
