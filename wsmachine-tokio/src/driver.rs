@@ -81,7 +81,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// The next message: takes events, writes pending output, runs the timers, reads, and
     /// shuts the transport down when the connection is over. `None` after a clean end.
-    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, Error>>> {
         loop {
             if let Some(event) = self.conn.poll_event() {
                 // Taking an event can queue output (the reply to the peer's Close).

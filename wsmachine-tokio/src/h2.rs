@@ -147,7 +147,8 @@ impl std::fmt::Debug for H2Stream {
 
 fn io_error(e: h2::Error) -> io::Error {
     if e.is_io() {
-        e.into_io().unwrap_or_else(|| io::Error::other("h2 I/O error"))
+        e.into_io()
+            .unwrap_or_else(|| io::Error::other("h2 I/O error"))
     } else {
         io::Error::other(e)
     }

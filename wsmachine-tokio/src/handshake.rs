@@ -129,12 +129,20 @@ async fn tls(
 
 /// Runs the client's opening handshake for `url` on a transport you connected yourself (a
 /// Unix socket, a proxy tunnel, a TLS stream of your own), with `options`; no TLS is added.
-pub async fn client_on<S>(stream: S, url: &str, options: &ConnectOptions) -> Result<WebSocket<S>, Error>
+pub async fn client_on<S>(
+    stream: S,
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<WebSocket<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let url = Url::parse(url)?;
-    bounded(options.handshake_timeout, client_handshake(stream, &url, options)).await
+    bounded(
+        options.handshake_timeout,
+        client_handshake(stream, &url, options),
+    )
+    .await
 }
 
 async fn client_handshake<S>(

@@ -174,10 +174,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// [`WebSocket::send`]; cancel-safe in the same sense.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        self.shared
-            .poll(Side::Write, &mut Context::from_waker(Waker::noop()), |d, _| {
-                d.start_send(message)
-            })?;
+        self.shared.poll(
+            Side::Write,
+            &mut Context::from_waker(Waker::noop()),
+            |d, _| d.start_send(message),
+        )?;
         self.flush().await
     }
 
@@ -188,10 +189,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
 
     /// Starts the closing handshake, as [`WebSocket::close`]; the reader half finishes it.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.send(Message::close(code, reason)?).await.or_else(|e| match e {
-            Error::AlreadyClosed => Ok(()),
-            e => Err(e),
-        })
+        self.send(Message::close(code, reason)?)
+            .await
+            .or_else(|e| match e {
+                Error::AlreadyClosed => Ok(()),
+                e => Err(e),
+            })
     }
 
     /// Bytes queued and not yet written.
@@ -216,10 +219,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WriteHalf<S> {
     }
 
     fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
-        self.shared
-            .poll(Side::Write, &mut Context::from_waker(Waker::noop()), |d, _| {
-                d.start_send(message)
-            })
+        self.shared.poll(
+            Side::Write,
+            &mut Context::from_waker(Waker::noop()),
+            |d, _| d.start_send(message),
+        )
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

@@ -92,7 +92,10 @@ impl std::fmt::Debug for Upgrading {
 
 /// A request that is not accepted: the response to send, and why.
 #[derive(Debug)]
-pub struct Refusal {
+pub struct Refusal(Box<RefusalInner>);
+
+#[derive(Debug)]
+struct RefusalInner {
     response: http::Response<Vec<u8>>,
     error: Error,
 }
@@ -104,37 +107,37 @@ impl Refusal {
             *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             response
         });
-        Self {
+        Self(Box::new(RefusalInner {
             response,
             error: decline.into_error(),
-        }
+        }))
     }
 
     /// The status of the response.
     pub fn status(&self) -> u16 {
-        self.response.status().as_u16()
+        self.0.response.status().as_u16()
     }
 
     /// Why the request was not accepted.
     pub fn error(&self) -> &Error {
-        &self.error
+        &self.0.error
     }
 
     /// The response to send (with a short body that says why); `.map(Into::into)` turns the
     /// body into `Full<Bytes>` or axum's `Body`.
     pub fn into_response(self) -> http::Response<Vec<u8>> {
-        self.response
+        self.0.response
     }
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "upgrade refused ({}): {}", self.status(), self.error)
+        write!(f, "upgrade refused ({}): {}", self.status(), self.0.error)
     }
 }
 
 impl std::error::Error for Refusal {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+        Some(&self.0.error)
     }
 }

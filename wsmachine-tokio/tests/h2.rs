@@ -52,7 +52,9 @@ async fn messages_each_way_and_several_websockets_on_one_connection() {
         let mut sockets = Vec::new();
         for _ in 0..3 {
             let url = format!("ws://{addr}/chat");
-            let ws = connect_h2(send_request.clone(), &url, &options).await.unwrap();
+            let ws = connect_h2(send_request.clone(), &url, &options)
+                .await
+                .unwrap();
             assert_eq!(ws.protocol(), Some("echo"));
             sockets.push(ws);
         }
@@ -62,7 +64,10 @@ async fn messages_each_way_and_several_websockets_on_one_connection() {
                 let big = pattern(i as u64, 1 << 20);
                 ws.send(format!("hello {i}")).await.unwrap();
                 ws.send(big.clone()).await.unwrap();
-                assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(format!("hello {i}")));
+                assert_eq!(
+                    ws.recv().await.unwrap().unwrap(),
+                    Message::text(format!("hello {i}"))
+                );
                 assert!(ws.recv().await.unwrap().unwrap() == Message::binary(big));
                 ws.close(CloseCode::NORMAL, "done").await.unwrap();
                 assert!(matches!(ws.recv().await, Some(Ok(Message::Close(_)))));
@@ -72,7 +77,10 @@ async fn messages_each_way_and_several_websockets_on_one_connection() {
         });
         for run in runs.collect::<Vec<_>>() {
             let outcome = run.await.unwrap();
-            assert!(outcome.clean && outcome.code == CloseCode::NORMAL, "{outcome:?}");
+            assert!(
+                outcome.clean && outcome.code == CloseCode::NORMAL,
+                "{outcome:?}"
+            );
         }
     })
     .await;
@@ -89,7 +97,13 @@ async fn client_requires_the_servers_connect_protocol_setting() {
         let send_request = h2_client(TcpStream::connect(addr).await.unwrap())
             .await
             .unwrap();
-        match connect_h2(send_request, &format!("ws://{addr}/"), &ConnectOptions::new()).await {
+        match connect_h2(
+            send_request,
+            &format!("ws://{addr}/"),
+            &ConnectOptions::new(),
+        )
+        .await
+        {
             Err(Error::ExtendedConnectDisabled) => {}
             other => panic!("{other:?}"),
         }
@@ -103,7 +117,9 @@ async fn client_requires_the_servers_connect_protocol_setting() {
 async fn connect_without_version_is_refused() {
     bounded(async {
         let addr = start_server().await;
-        let client = h2_client(TcpStream::connect(addr).await.unwrap()).await.unwrap();
+        let client = h2_client(TcpStream::connect(addr).await.unwrap())
+            .await
+            .unwrap();
         let mut client = client.ready().await.unwrap();
         let mut request = http::Request::builder()
             .method(http::Method::CONNECT)

@@ -35,7 +35,9 @@ async fn handle(
             });
             Ok(response.map(|()| Full::new(Bytes::new())))
         }
-        Err(refusal) => Ok(refusal.into_response().map(|body| Full::new(Bytes::from(body)))),
+        Err(refusal) => Ok(refusal
+            .into_response()
+            .map(|body| Full::new(Bytes::from(body)))),
     }
 }
 
@@ -54,7 +56,9 @@ async fn messages_echo_through_the_upgraded_connection() {
     bounded(async {
         let addr = start_server().await;
         let options = ConnectOptions::new().protocol("chat").protocol("echo");
-        let mut ws = connect_with(&format!("ws://{addr}/echo"), &options).await.unwrap();
+        let mut ws = connect_with(&format!("ws://{addr}/echo"), &options)
+            .await
+            .unwrap();
         assert_eq!(ws.protocol(), Some("echo"));
         let big = pattern(6, 2 << 20);
         ws.send("hello").await.unwrap();
@@ -79,8 +83,14 @@ async fn frame_pipelined_behind_the_request_is_not_lost() {
         })
         .await;
         let mut ws = WebSocket::from_connection(stream, conn);
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("pipelined"));
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::binary(vec![1u8, 2, 3]));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text("pipelined")
+        );
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(vec![1u8, 2, 3])
+        );
         ws.close(CloseCode::NORMAL, "").await.unwrap();
         while let Some(m) = ws.recv().await {
             m.unwrap();
@@ -113,7 +123,11 @@ async fn invalid_upgrades_get_error_responses() {
         for (request, status, header) in [
             (plain, 400, None),
             (upgrade("POST", "13"), 405, Some(("allow", "GET"))),
-            (upgrade("GET", "12"), 426, Some(("sec-websocket-version", "13"))),
+            (
+                upgrade("GET", "12"),
+                426,
+                Some(("sec-websocket-version", "13")),
+            ),
         ] {
             let stream = TcpStream::connect(addr).await.unwrap();
             let (mut sender, connection) =

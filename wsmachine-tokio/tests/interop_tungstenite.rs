@@ -14,9 +14,8 @@ async fn our_client_and_their_server() {
         let server = serve_once(listener, |stream| async move {
             let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
             while let Some(message) = ws.next().await {
-                match message.unwrap() {
-                    m @ (TMessage::Text(_) | TMessage::Binary(_)) => ws.send(m).await.unwrap(),
-                    _ => {}
+                if let m @ (TMessage::Text(_) | TMessage::Binary(_)) = message.unwrap() {
+                    ws.send(m).await.unwrap();
                 }
             }
         });
@@ -43,9 +42,8 @@ async fn their_client_and_our_server() {
         let server = serve_once(listener, |stream| async move {
             let mut ws = accept(stream).await.unwrap();
             while let Some(message) = ws.recv().await {
-                match message.unwrap() {
-                    m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await.unwrap(),
-                    _ => {}
+                if let m @ (Message::Text(_) | Message::Binary(_)) = message.unwrap() {
+                    ws.send(m).await.unwrap();
                 }
             }
             ws.close_outcome().cloned()
@@ -57,7 +55,10 @@ async fn their_client_and_our_server() {
         ws.send(TMessage::Ping(vec![7u8].into())).await.unwrap();
         ws.send(TMessage::text("hello")).await.unwrap();
         ws.send(TMessage::binary(big.clone())).await.unwrap();
-        assert_eq!(ws.next().await.unwrap().unwrap(), TMessage::Pong(vec![7u8].into()));
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            TMessage::Pong(vec![7u8].into())
+        );
         assert_eq!(ws.next().await.unwrap().unwrap(), TMessage::text("hello"));
         assert!(ws.next().await.unwrap().unwrap() == TMessage::binary(big));
         ws.close(None).await.unwrap();

@@ -78,7 +78,9 @@ async fn a_peer_that_answers_keeps_the_connection() {
             let n = peer.read(&mut buf).await.unwrap();
             let ping = &frames(&buf[..n])[0];
             assert_eq!(ping.opcode, OpCode::Ping);
-            peer.write_all(&frame(true, 0, 0xA, Some([1; 4]), &ping.payload)).await.unwrap();
+            peer.write_all(&frame(true, 0, 0xA, Some([1; 4]), &ping.payload))
+                .await
+                .unwrap();
         }
         peer.write_all(&frame(true, 0, 0x8, Some([1; 4]), &1000u16.to_be_bytes()))
             .await
@@ -141,10 +143,16 @@ async fn a_server_that_never_closes_the_transport() {
     let mut buf = [0; 64];
     let n = peer.read(&mut buf).await.unwrap();
     assert_eq!(frames(&buf[..n])[0].opcode, OpCode::Close);
-    peer.write_all(&frame(true, 0, 0x8, None, &1000u16.to_be_bytes())).await.unwrap();
+    peer.write_all(&frame(true, 0, 0x8, None, &1000u16.to_be_bytes()))
+        .await
+        .unwrap();
     let started = tokio::time::Instant::now();
     assert!(matches!(ws.recv().await, Some(Ok(Message::Close(_)))));
     assert!(ws.recv().await.is_none(), "a clean end");
     assert_eq!(started.elapsed(), Duration::from_secs(10));
-    assert_eq!(peer.read(&mut buf).await.unwrap(), 0, "the client closed the transport");
+    assert_eq!(
+        peer.read(&mut buf).await.unwrap(),
+        0,
+        "the client closed the transport"
+    );
 }

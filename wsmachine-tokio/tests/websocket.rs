@@ -24,9 +24,8 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     while let Some(message) = ws.recv().await {
-        match message? {
-            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
-            _ => {}
+        if let m @ (Message::Text(_) | Message::Binary(_)) = message? {
+            ws.send(m).await?;
         }
     }
     Ok(())
@@ -35,7 +34,9 @@ where
 /// An echo server for one connection; the handle gives its result.
 async fn echo_once() -> (SocketAddr, tokio::task::JoinHandle<Result<(), Error>>) {
     let (listener, addr) = loopback().await;
-    let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+    let server = serve_once(listener, |stream| async move {
+        echo(accept(stream).await?).await
+    });
     (addr, server)
 }
 
@@ -49,7 +50,10 @@ async fn messages_echo_and_the_close_is_clean() {
         let big = pattern(1, 3 << 20);
         ws.send(big.clone()).await.unwrap();
         assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("hello"));
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::binary(vec![1u8, 2, 3]));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(vec![1u8, 2, 3])
+        );
         assert_eq!(ws.recv().await.unwrap().unwrap(), Message::binary(big));
         ws.close(CloseCode::NORMAL, "bye").await.unwrap();
         match ws.recv().await {
@@ -92,7 +96,10 @@ async fn frame_pipelined_behind_the_request_is_echoed() {
         let (stream, conn) =
             connect_pipelined(addr, "/", |first| first.send_text("pipelined").unwrap()).await;
         let mut ws = WebSocket::from_connection(stream, conn);
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("pipelined"));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text("pipelined")
+        );
         ws.close(CloseCode::NORMAL, "").await.unwrap();
         while ws.recv().await.is_some() {}
         server.await.unwrap().unwrap();
@@ -148,7 +155,9 @@ async fn options_choose_the_protocol_and_refusals_reach_the_client() {
             results
         });
         let options = ConnectOptions::new().protocol("v1").protocol("v2");
-        let ws = connect_with(&format!("ws://{addr}/ok"), &options).await.unwrap();
+        let ws = connect_with(&format!("ws://{addr}/ok"), &options)
+            .await
+            .unwrap();
         assert_eq!(ws.protocol(), Some("v2"));
         match connect_with(&format!("ws://{addr}/nope"), &options).await {
             Err(Error::Response(e)) => assert_eq!(e.status(), Some(404)),
@@ -166,12 +175,18 @@ async fn a_silent_client_hits_the_handshake_timeout() {
     let (listener, addr) = loopback().await;
     let server = serve_once(listener, |stream| async move { accept(stream).await.err() });
     let _silent = TcpStream::connect(addr).await.unwrap();
-    assert!(matches!(server.await.unwrap(), Some(Error::HandshakeTimeout)));
+    assert!(matches!(
+        server.await.unwrap(),
+        Some(Error::HandshakeTimeout)
+    ));
 }
 
 #[tokio::test]
 async fn a_bad_url_and_wss_without_tls_are_errors() {
-    assert!(matches!(connect("http://x/").await, Err(Error::InvalidUrl(_))));
+    assert!(matches!(
+        connect("http://x/").await,
+        Err(Error::InvalidUrl(_))
+    ));
     #[cfg(not(feature = "rustls"))]
     {
         let (_listener, addr) = loopback().await;
@@ -207,12 +222,20 @@ async fn reader_half_answers_a_ping_flood_while_the_writer_is_idle() {
         let (mut stream, _conn) = connect_pipelined(addr, "/", |_| {}).await;
         let mut flood = Vec::new();
         for i in 0..PINGS {
-            flood.extend(frame(true, 0, 0x9, Some([1, 2, 3, 4]), &(i as u32).to_be_bytes()));
+            flood.extend(frame(
+                true,
+                0,
+                0x9,
+                Some([1, 2, 3, 4]),
+                &(i as u32).to_be_bytes(),
+            ));
         }
         let (mut rd, mut wr) = stream.split();
         let write = async {
             wr.write_all(&flood).await.unwrap();
-            wr.write_all(&frame(true, 0, 0x1, Some([9, 9, 9, 9]), b"done")).await.unwrap();
+            wr.write_all(&frame(true, 0, 0x1, Some([9, 9, 9, 9]), b"done"))
+                .await
+                .unwrap();
         };
         let mut received = Vec::new();
         let last = (PINGS as u32 - 1).to_be_bytes();
@@ -222,7 +245,10 @@ async fn reader_half_answers_a_ping_flood_while_the_writer_is_idle() {
                 let n = rd.read(&mut buf).await.unwrap();
                 assert!(n > 0, "the server ended the connection");
                 received.extend_from_slice(&buf[..n]);
-                if frames(&received).last().is_some_and(|pong| pong.payload == last) {
+                if frames(&received)
+                    .last()
+                    .is_some_and(|pong| pong.payload == last)
+                {
                     break;
                 }
             }
@@ -270,7 +296,10 @@ async fn halves_in_two_tasks_and_reunite() {
         });
         for i in 0..COUNT {
             let message = reader.recv().await.unwrap().unwrap();
-            assert!(message == Message::binary(pattern(i as u64, 32 * 1024)), "echo {i}");
+            assert!(
+                message == Message::binary(pattern(i as u64, 32 * 1024)),
+                "echo {i}"
+            );
         }
         let writer = sender.await.unwrap();
         let mut ws = reader.reunite(writer).unwrap();
@@ -290,7 +319,9 @@ async fn recv_and_send_are_cancel_safe() {
     bounded(async {
         let listener = small_listener(64 * 1024).unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+        let server = serve_once(listener, |stream| async move {
+            echo(accept(stream).await?).await
+        });
         let stream = small_connect(addr, 64 * 1024).await.unwrap();
         let mut ws = client_on(stream, &format!("ws://{addr}/"), &ConnectOptions::new())
             .await
@@ -362,7 +393,11 @@ async fn a_peer_that_never_reads_pushes_back() {
         };
         assert!(stalled, "sent all 32 MiB to a peer that never reads");
         assert!(sent < 8, "{sent} MiB went into socket buffers");
-        assert!(ws.buffered_amount() <= (1 << 20) + 64, "{}", ws.buffered_amount());
+        assert!(
+            ws.buffered_amount() <= (1 << 20) + 64,
+            "{}",
+            ws.buffered_amount()
+        );
         let _ = hold.send(());
         server.await.unwrap();
     })
@@ -377,7 +412,9 @@ async fn echo_server_stops_reading_while_the_client_does_not_read() {
     bounded(async {
         let listener = small_listener(64 * 1024).unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+        let server = serve_once(listener, |stream| async move {
+            echo(accept(stream).await?).await
+        });
         let stream = small_connect(addr, 64 * 1024).await.unwrap();
         let mut ws = client_on(stream, &format!("ws://{addr}/"), &ConnectOptions::new())
             .await
@@ -396,11 +433,20 @@ async fn echo_server_stops_reading_while_the_client_does_not_read() {
         }
         // Each frame has a 14-byte header: 2, then a 64-bit length, then the masking key.
         let written = queued * (LEN + 14) - ws.buffered_amount();
-        assert!(stalled, "wrote all {queued} MiB while not reading: no backpressure");
-        assert!(written < 6 << 20, "the server took {written} bytes it could not echo");
+        assert!(
+            stalled,
+            "wrote all {queued} MiB while not reading: no backpressure"
+        );
+        assert!(
+            written < 6 << 20,
+            "the server took {written} bytes it could not echo"
+        );
         for i in 0..queued {
             let echo = ws.recv().await.unwrap().unwrap();
-            assert!(echo == Message::binary(pattern(i as u64, LEN)), "echo {i} differs");
+            assert!(
+                echo == Message::binary(pattern(i as u64, LEN)),
+                "echo {i} differs"
+            );
         }
         ws.close(CloseCode::NORMAL, "done").await.unwrap();
         while ws.recv().await.transpose().unwrap().is_some() {}
@@ -417,7 +463,9 @@ async fn large_pipelined_messages_through_split_halves_with_a_slow_reader() {
     bounded(async {
         let listener = small_listener(64 * 1024).unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = serve_once(listener, |stream| async move { echo(accept(stream).await?).await });
+        let server = serve_once(listener, |stream| async move {
+            echo(accept(stream).await?).await
+        });
         let stream = small_connect(addr, 64 * 1024).await.unwrap();
         let ws = client_on(stream, &format!("ws://{addr}/"), &ConnectOptions::new())
             .await
