@@ -287,10 +287,10 @@ run_server_role() {
     local p
     for p in "${problems[@]}"; do echo "FAIL: $p"; done
     if ((rc == 0 && ${#problems[@]} == 0)); then
-        summarize "server role (fuzzingclient -> echo_server)" PASS \
+        summarize "server role (fuzzingclient -> ${ECHO_CMD[0]##*/})" PASS \
             "$(count_cases "$dir") cases, $((SECONDS - started))s"
     else
-        summarize "server role (fuzzingclient -> echo_server)" FAIL \
+        summarize "server role (fuzzingclient -> ${ECHO_CMD[0]##*/})" FAIL \
             "$((SECONDS - started))s; reports in ${dir#"$ROOT"/}/shard-*/reports/"
     fi
 }
@@ -348,10 +348,10 @@ run_client_role() {
     local p
     for p in "${problems[@]}"; do echo "FAIL: $p"; done
     if ((rc == 0 && ${#problems[@]} == 0)); then
-        summarize "client role (fuzzingserver <- autobahn_client)" PASS \
+        summarize "client role (fuzzingserver <- ${CLIENT[0]##*/})" PASS \
             "$(count_cases "$dir") cases, $((SECONDS - started))s"
     else
-        summarize "client role (fuzzingserver <- autobahn_client)" FAIL \
+        summarize "client role (fuzzingserver <- ${CLIENT[0]##*/})" FAIL \
             "$((SECONDS - started))s; reports in ${dir#"$ROOT"/}/shard-*/reports/"
     fi
 }

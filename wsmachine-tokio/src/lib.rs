@@ -1,4 +1,4 @@
-//! The tokio driver for [wsmachine](wsmachine), the sans-IO WebSocket protocol core (RFC 6455,
+//! The tokio driver for [`wsmachine`], the sans-IO WebSocket protocol core (RFC 6455,
 //! RFC 7692 permessage-deflate, RFC 8441 WebSockets over HTTP/2).
 //!
 //! Two calls start a connection — [`accept`] on a server, [`connect`] on a client — and a
@@ -109,9 +109,16 @@
 //! [`ConnectOptions::tls_config`]; SNI and the certificate check use the URL's host.
 //! Servers: accept TLS with `tokio-rustls` and give the TLS stream to [`accept`]:
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "rustls")]
+//! # async fn serve(
+//! #     server_config: std::sync::Arc<rustls::ServerConfig>,
+//! #     tcp: tokio::net::TcpStream,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
 //! let tls = tokio_rustls::TlsAcceptor::from(server_config).accept(tcp).await?;
 //! let mut ws = wsmachine_tokio::accept(tls).await?;
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! **hyper and axum** (feature `hyper`). [`upgrade`] validates the request, gives the `101`
