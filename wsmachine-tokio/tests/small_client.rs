@@ -1,6 +1,5 @@
 //! A client, written from scratch on the crate, kept small: sends lines, collects the
 //! echoes, closes. `small_server.rs` runs it against its server.
-#![allow(dead_code)] // `run` is used by small_server.rs too
 use wsmachine_tokio::{CloseCode, Error, Message, connect};
 
 /// Sends each line and returns the text echoed for each, after a clean close.

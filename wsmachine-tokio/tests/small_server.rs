@@ -1,6 +1,5 @@
 //! An echo server with keepalive, written from scratch on the crate, kept small; run against
 //! the small client of `small_client.rs` (compiled in here as a module).
-#[allow(dead_code)]
 #[path = "small_client.rs"]
 mod small_client;
 use std::time::Duration;
