@@ -2,11 +2,13 @@
 # Autobahn|Testsuite conformance run for wsmachine, both roles, judged strictly.
 #
 #   scripts/autobahn.sh [--only server|client] [--deflate] [--cases LIST] [--exclude LIST]
-#                       [--shards N] [--no-build] [--install-only]
+#                       [--shards N] [--driver core|tokio] [--no-build] [--install-only]
 #
 # server role: `wstest -m fuzzingclient` against examples/echo_server (ws://127.0.0.1:PORT).
 # client role: `wstest -m fuzzingserver` (ws://127.0.0.1:PORT, web UI off) against
 #              examples/autobahn_client, which runs every case and then asks for the report.
+# With --driver tokio the testees are the tokio driver's examples instead
+# (wsmachine-tokio/examples/tokio_autobahn_server.rs and tokio_autobahn_client.rs).
 #
 # Each role passes only if every case's `behavior` and `behaviorClose` is OK or INFORMATIONAL
 # (scripts/autobahn/judge.py; NON-STRICT and UNIMPLEMENTED fail) and every case has a result.
@@ -28,6 +30,8 @@
 #                                             with --deflate)
 #   --shards N             AUTOBAHN_SHARDS    split the cases over N wstest processes (each with
 #                                             its own echo_server / fuzzingserver and outdir)
+#   --driver core|tokio    AUTOBAHN_DRIVER    which testees: the blocking examples of the core
+#                                             (default) or the tokio driver's
 #   --no-build                                do not run `cargo build --release --examples
 #                                             --features deflate`
 #   --install-only                            install Autobahn|Testsuite and stop
@@ -68,6 +72,7 @@ SHARDS="${AUTOBAHN_SHARDS:-}"
 AGENT="${AUTOBAHN_AGENT:-wsmachine}"
 RUN_TIMEOUT="${AUTOBAHN_TIMEOUT:-}"
 RUN_DIR="${AUTOBAHN_OUT:-$TOOLS/autobahn-run}"
+DRIVER="${AUTOBAHN_DRIVER:-core}"
 BUILD=1
 INSTALL_ONLY=0
 
@@ -84,6 +89,8 @@ while (($#)); do
         --exclude=*) EXCLUDE="${1#*=}"; shift ;;
         --shards) SHARDS="${2:?--shards needs a number}"; shift 2 ;;
         --shards=*) SHARDS="${1#*=}"; shift ;;
+        --driver) DRIVER="${2:?--driver needs core or tokio}"; shift 2 ;;
+        --driver=*) DRIVER="${1#*=}"; shift ;;
         --no-build) BUILD=0; shift ;;
         --install-only) INSTALL_ONLY=1; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -92,6 +99,15 @@ while (($#)); do
 done
 
 case "$ONLY" in "" | server | client) ;; *) die "--only takes server or client, not '$ONLY'" ;; esac
+case "$DRIVER" in
+    core) BUILD_ARGS=(--features deflate); SERVER_EXAMPLE=echo_server; CLIENT_EXAMPLE=autobahn_client ;;
+    tokio)
+        BUILD_ARGS=(-p wsmachine-tokio --features deflate)
+        SERVER_EXAMPLE=tokio_autobahn_server
+        CLIENT_EXAMPLE=tokio_autobahn_client
+        ;;
+    *) die "--driver takes core or tokio, not '$DRIVER'" ;;
+esac
 case "$DEFLATE" in 0 | "") DEFLATE=0 ;; *) DEFLATE=1 ;; esac
 if [[ "$EXCLUDE" == __default__ ]]; then
     if ((DEFLATE)); then EXCLUDE=""; else EXCLUDE="12.*,13.*"; fi
@@ -170,12 +186,12 @@ if { [[ "$ONLY" != client && ${#ECHO_CMD[@]} -eq 0 ]] ||
     if ((BUILD)); then
         # With feature `deflate` (a superset: without --deflate the examples behave as
         # plain builds), so one build serves every kind of run.
-        build_examples --features deflate
+        build_examples "${BUILD_ARGS[@]}"
     else
         EXAMPLES_DIR="$(cargo_target_dir)/release/examples"
     fi
-    [[ "$ONLY" == client || ${#ECHO_CMD[@]} -gt 0 ]] || ECHO_CMD=("$(require_example echo_server)")
-    [[ "$ONLY" == server || ${#CLIENT[@]} -gt 0 ]] || CLIENT=("$(require_example autobahn_client)")
+    [[ "$ONLY" == client || ${#ECHO_CMD[@]} -gt 0 ]] || ECHO_CMD=("$(require_example "$SERVER_EXAMPLE")")
+    [[ "$ONLY" == server || ${#CLIENT[@]} -gt 0 ]] || CLIENT=("$(require_example "$CLIENT_EXAMPLE")")
 fi
 if ((DEFLATE)); then
     ECHO_DEFLATE=("${ECHO_DEFLATE_ARGS[@]}")
@@ -271,10 +287,10 @@ run_server_role() {
     local p
     for p in "${problems[@]}"; do echo "FAIL: $p"; done
     if ((rc == 0 && ${#problems[@]} == 0)); then
-        summarize "server role (fuzzingclient -> echo_server)" PASS \
+        summarize "server role (fuzzingclient -> ${ECHO_CMD[0]##*/})" PASS \
             "$(count_cases "$dir") cases, $((SECONDS - started))s"
     else
-        summarize "server role (fuzzingclient -> echo_server)" FAIL \
+        summarize "server role (fuzzingclient -> ${ECHO_CMD[0]##*/})" FAIL \
             "$((SECONDS - started))s; reports in ${dir#"$ROOT"/}/shard-*/reports/"
     fi
 }
@@ -332,10 +348,10 @@ run_client_role() {
     local p
     for p in "${problems[@]}"; do echo "FAIL: $p"; done
     if ((rc == 0 && ${#problems[@]} == 0)); then
-        summarize "client role (fuzzingserver <- autobahn_client)" PASS \
+        summarize "client role (fuzzingserver <- ${CLIENT[0]##*/})" PASS \
             "$(count_cases "$dir") cases, $((SECONDS - started))s"
     else
-        summarize "client role (fuzzingserver <- autobahn_client)" FAIL \
+        summarize "client role (fuzzingserver <- ${CLIENT[0]##*/})" FAIL \
             "$((SECONDS - started))s; reports in ${dir#"$ROOT"/}/shard-*/reports/"
     fi
 }

@@ -1,0 +1,232 @@
+//! The tokio driver for [`wsmachine`], the sans-IO WebSocket protocol core (RFC 6455,
+//! RFC 7692 permessage-deflate, RFC 8441 WebSockets over HTTP/2).
+//!
+//! Two calls start a connection — [`accept`] on a server, [`connect`] on a client — and a
+//! [`WebSocket`] carries it: [`recv`](WebSocket::recv) and [`send`](WebSocket::send), or the
+//! `futures` [`Stream`](futures_core::Stream) and [`Sink`](futures_sink::Sink) traits, and
+//! [`split`](WebSocket::split) into halves for two tasks. The protocol (framing, masking, UTF-8,
+//! Ping/Pong, the closing handshake, limits, keepalive and close timers) is the core's; this
+//! crate moves bytes and time between it and tokio.
+//!
+//! # An echo server
+//!
+//! ```no_run
+//! use tokio::net::TcpListener;
+//! use wsmachine_tokio::{Message, accept};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = TcpListener::bind("127.0.0.1:9002").await?;
+//!     loop {
+//!         let (stream, _) = listener.accept().await?;
+//!         tokio::spawn(async move {
+//!             // The handshake: an invalid request gets its error response (400, 426, ...).
+//!             let Ok(mut ws) = accept(stream).await else { return };
+//!             while let Some(Ok(message)) = ws.recv().await {
+//!                 if let Message::Text(_) | Message::Binary(_) = message {
+//!                     // Returns once written: the next message is read only then.
+//!                     if ws.send(message).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             }
+//!         });
+//!     }
+//! }
+//! ```
+//!
+//! # A client
+//!
+//! ```no_run
+//! use wsmachine_tokio::{CloseCode, Error, Message, connect};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let mut ws = connect("ws://127.0.0.1:9002/").await?;
+//!     ws.send("hello").await?;
+//!     if let Some(Message::Text(text)) = ws.recv().await.transpose()? {
+//!         println!("echo: {text}");
+//!     }
+//!     ws.close(CloseCode::NORMAL, "done").await?;
+//!     // Finish the closing handshake: `None` after a clean close.
+//!     while let Some(message) = ws.recv().await {
+//!         println!("before the close: {:?}", message?);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`accept_with`] and [`connect_with`] take [`AcceptOptions`] and [`ConnectOptions`]:
+//! subprotocols (the server's preference list, or its own decision per request), permessage-
+//! deflate (feature `deflate`), extra headers, the server's origin policy, the core's
+//! [`Config`] (message limits, keepalive, Pong deadline, idle and close timeouts), the
+//! handshake timeout (10 s by default) and the output bound.
+//!
+//! # How it runs
+//!
+//! No task runs in the background: a `WebSocket` makes progress while one of its methods is
+//! awaited, and [`recv`](WebSocket::recv) does most of it — it writes what is queued
+//! (automatic Pongs, the Close reply, unfinished sends), runs the timers on tokio's clock,
+//! reads, and shuts the transport down when the connection ends. Keep a `recv` going for as
+//! long as the connection lives. The [`WebSocket`] page says what each method waits for,
+//! what happens when its future is dropped (every method is cancel-safe), how backpressure
+//! works and how the end is reported:
+//!
+//! - after a clean closing handshake `recv` returns `None`;
+//! - any other end (the peer's protocol error, a timer, a lost transport) returns one
+//!   [`Error::Closed`] with the [`CloseOutcome`] (1006 and the [`Timeout`](wsmachine::Timeout)
+//!   for a timer), then `None`.
+//!
+//! **Two tasks.** [`WebSocket::split`] gives a [`ReadHalf`] and a [`WriteHalf`]. The reader
+//! writes the connection's own replies (Pongs, the Close reply) itself, so they go out while
+//! the writer is idle; the halves share the connection behind a mutex held only inside a poll
+//! and wake each other on every change, so no wake-up is lost.
+//!
+//! **Timers.** The core's timers (`Config::keepalive_interval`, `pong_timeout`,
+//! `idle_timeout`, `close_timeout`) run on `tokio::time`, so they follow a paused test clock
+//! (`#[tokio::test(start_paused = true)]`).
+//!
+//! **Backpressure.** Input is read only while `recv` is awaited and the messages already read
+//! are taken; `send` returns once its message is written; the `Sink` waits while more than
+//! [`DEFAULT_MAX_BUFFERED`] (128 KiB, configurable) is queued. A peer that stops reading
+//! stalls the sender through TCP (or HTTP/2 flow control), never growing memory.
+//!
+//! **Memory.** An idle connection holds no read buffer (reads go through a buffer on the
+//! stack of the poll) and no timer until one runs. Measured by `tests/idle_memory.rs`
+//! (a counting allocator, 1,000 connections accepted over in-memory streams, each in its task
+//! waiting in `recv`): about **2.7 KiB per idle server connection**, task included.
+//!
+//! # Transports
+//!
+//! A `WebSocket<S>` runs over any `S: AsyncRead + AsyncWrite + Unpin`.
+//!
+//! **TCP.** [`accept`] on an accepted `TcpStream` (set `TCP_NODELAY`); [`connect`] dials
+//! `ws://` URLs itself. [`client_on`] runs the client handshake on a stream you connected
+//! (a Unix socket, a proxy tunnel).
+//!
+//! **TLS.** Clients: `wss://` URLs with feature `rustls-tls-webpki-roots` (Mozilla's roots),
+//! `rustls-tls-native-roots` (the system's), or `rustls` with
+//! [`ConnectOptions::tls_config`]; SNI and the certificate check use the URL's host.
+//! Servers: accept TLS with `tokio-rustls` and give the TLS stream to [`accept`]:
+//!
+//! ```no_run
+//! # #[cfg(feature = "rustls")]
+//! # async fn serve(
+//! #     server_config: std::sync::Arc<rustls::ServerConfig>,
+//! #     tcp: tokio::net::TcpStream,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! let tls = tokio_rustls::TlsAcceptor::from(server_config).accept(tcp).await?;
+//! let mut ws = wsmachine_tokio::accept(tls).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **hyper and axum** (feature `hyper`). [`upgrade`] validates the request, gives the `101`
+//! (or, over HTTP/2, the `200` of an extended CONNECT) to return, and a future that yields the
+//! `WebSocket` once hyper hands the connection over:
+//!
+//! ```
+//! # #[cfg(feature = "hyper")]
+//! # mod example {
+//! use http_body_util::Full;
+//! use hyper::body::{Bytes, Incoming};
+//! use wsmachine_tokio::{AcceptOptions, Message, upgrade};
+//!
+//! async fn handle(
+//!     mut request: hyper::Request<Incoming>,
+//! ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+//!     match upgrade(&mut request, &AcceptOptions::new()) {
+//!         Ok((response, upgrading)) => {
+//!             tokio::spawn(async move {
+//!                 let Ok(mut ws) = upgrading.await else { return };
+//!                 while let Some(Ok(message)) = ws.recv().await {
+//!                     if let Message::Text(_) = message {
+//!                         let _ = ws.send(message).await;
+//!                     }
+//!                 }
+//!             });
+//!             Ok(response.map(|()| Full::default()))
+//!         }
+//!         Err(refusal) => Ok(refusal.into_response().map(|body| Full::new(body.into()))),
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! Serve the HTTP/1.1 connection `.with_upgrades()`. In axum, take the `Request` in the
+//! handler the same way.
+//!
+//! **HTTP/2** (feature `h2`, RFC 8441). [`H2Stream`] is one `h2` stream as a transport, with
+//! flow control (capacity released as bytes are read, waited for before writing; END_STREAM
+//! as end of file; RST_STREAM as an abnormal end). A server hands each extended CONNECT to
+//! [`accept_h2`]; a client gets a `SendRequest` whose peer allows extended CONNECT from
+//! [`h2_client`] and opens any number of WebSockets on it with [`connect_h2`].
+//!
+//! # Coming from tokio-tungstenite
+//!
+//! | tokio-tungstenite | wsmachine-tokio |
+//! |---|---|
+//! | `accept_async(stream)` | [`accept(stream)`](accept) |
+//! | `accept_hdr_async(stream, callback)` | [`accept_with(stream, &AcceptOptions::new().on_request(..))`](accept_with) |
+//! | `connect_async(url)` → `(ws, response)` | [`connect(url)`](connect) → `ws` |
+//! | `client_async(request, stream)` | [`client_on(stream, url, &options)`](client_on) |
+//! | `WebSocketStream<MaybeTlsStream<TcpStream>>` | [`WebSocket<MaybeTlsStream<TcpStream>>`](WebSocket) |
+//! | `Message::Text(Utf8Bytes)`, `Message::Binary(Bytes)` | [`Message::Text(Text)`](Message), `Message::Binary(Bytes)` |
+//! | `Message::Frame(_)` | none (streaming: `Config::streaming` delivers pieces as messages) |
+//! | `StreamExt::next(&mut ws)` | [`ws.recv()`](WebSocket::recv), or `next()` (it is a `Stream`) |
+//! | `SinkExt::send(&mut ws, msg)` | [`ws.send(msg)`](WebSocket::send), or `SinkExt::send` (it is a `Sink`) |
+//! | `ws.close(None)` | [`ws.close(code, reason)`](WebSocket::close), then `recv` until `None` |
+//! | `StreamExt::split(ws)` (`SplitSink`/`SplitStream`, one lock) | [`ws.split()`](WebSocket::split) → [`ReadHalf`], [`WriteHalf`]; [`reunite`](ReadHalf::reunite) |
+//! | `tungstenite::Error` (`ConnectionClosed`, `Protocol(..)`, `Http(..)`) | [`Error`] (`Closed(CloseOutcome)`, `Request`, `Response`, `Io`, `Tls`, ...) |
+//! | `WebSocketConfig { max_message_size, max_frame_size, .. }` | [`Config`] in [`AcceptOptions::config`] / [`ConnectOptions::config`] |
+//! | `WebSocketConfig::write_buffer_size`, `max_write_buffer_size` | [`AcceptOptions::max_buffered`], [`WebSocket::set_max_buffered`] |
+//! | keepalive: your own `interval` + `Message::Ping` | `Config::keepalive_interval`, `Config::pong_timeout` |
+//! | features `rustls-tls-webpki-roots`, `rustls-tls-native-roots` | the same names |
+//!
+//! # Features
+//!
+//! | feature | what |
+//! |---|---|
+//! | `deflate` | permessage-deflate (RFC 7692): [`AcceptOptions::deflate`], [`ConnectOptions::deflate`] |
+//! | `rustls` | `wss://` with a `rustls::ClientConfig` you give; [`MaybeTlsStream::Rustls`] |
+//! | `rustls-tls-webpki-roots` | `rustls`, trusting the Mozilla roots (webpki-roots) |
+//! | `rustls-tls-native-roots` | `rustls`, trusting the operating system's roots |
+//! | `hyper` | [`upgrade`]: hyper 1 / axum upgrades, HTTP/1.1 and HTTP/2 |
+//! | `h2` | [`H2Stream`], [`accept_h2`], [`connect_h2`], [`h2_client`] |
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod driver;
+mod error;
+#[cfg(feature = "h2")]
+mod h2;
+mod handshake;
+mod message;
+mod options;
+mod split;
+mod stream;
+#[cfg(feature = "rustls")]
+mod tls;
+#[cfg(feature = "hyper")]
+mod upgrade;
+mod websocket;
+
+pub use driver::DEFAULT_MAX_BUFFERED;
+pub use error::Error;
+#[cfg(feature = "h2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "h2")))]
+pub use h2::{H2Stream, accept_h2, connect_h2, h2_client};
+pub use handshake::{accept, accept_with, client_on, connect, connect_with};
+pub use message::Message;
+pub use options::{AcceptOptions, ConnectOptions, DEFAULT_HANDSHAKE_TIMEOUT};
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
+pub use stream::MaybeTlsStream;
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub use upgrade::{Refusal, UpgradedIo, Upgrading, upgrade};
+pub use websocket::WebSocket;
+/// The protocol core, for its types (`Config`, `CloseCode`, `CloseFrame`, `Text`, ...).
+pub use wsmachine;
+pub use wsmachine::{Bytes, CloseCode, CloseFrame, CloseOutcome, Config, Text};
