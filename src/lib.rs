@@ -174,8 +174,10 @@
 //!
 //! # Under tokio
 //!
-//! The loop is the same with `AsyncReadExt::read` and `AsyncWriteExt::write`;
-//! `examples/common/tokio_driver.rs` (`AsyncWs`) is a complete driver. What needs care:
+//! Most programs want the `wsmachine-tokio` crate: `accept(stream)` / `connect(url)` and a
+//! `WebSocket` with `recv`/`send`, `Stream`/`Sink` and `split`, on this core. To write a
+//! driver of your own, the loop is the same with `AsyncReadExt::read` and
+//! `AsyncWriteExt::write`. What needs care:
 //!
 //! - **One owner, no lost wake-ups.** Let one task own the `Connection` and the transport and
 //!   wait in one place that polls the write side while output is pending and the read side
@@ -201,7 +203,7 @@
 //! # Over HTTP/2 (RFC 8441) and HTTP/3 (RFC 9220)
 //!
 //! A `Connection` knows nothing about HTTP, so a WebSocket on an HTTP/2 stream is the same
-//! loop over another transport (`examples/h2_extended_connect.rs`, with the `h2` crate). The
+//! loop over another transport (`wsmachine-tokio` does it with the `h2` crate). The
 //! server enables `SETTINGS_ENABLE_CONNECT_PROTOCOL`, validates the extended CONNECT request
 //! with `handshake::Request::from_extended_connect` (feature `http`) and answers with the `200`
 //! that `accept` gives (`Accepted::to_http`), leaving the stream open; the client builds its
