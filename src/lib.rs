@@ -406,6 +406,9 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod blocking;
 pub mod close;
 mod config;
 mod connection;
