@@ -84,7 +84,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::close::CloseCode;
-use crate::connection::{Connection, Event, Payload, TextPayload};
+use crate::connection::{Connection, Event, MessageKind, Payload, TextPayload};
 use crate::handshake::{Accept, Response, ServerHandshake, Status};
 use crate::text::Text;
 
@@ -313,6 +313,22 @@ impl<S: Transport> WebSocket<S> {
     /// written the last output and ended the stream (a client first waits, at most the close
     /// timeout, for the server to end it: RFC 6455 §7.1.1).
     pub fn read(&mut self) -> Result<Event, Error> {
+        loop {
+            if let Some(event) = self.read_until(None)? {
+                return Ok(event);
+            }
+        }
+    }
+
+    /// [`read`](Self::read), waiting at most `timeout`: `Ok(None)` if no event came by then
+    /// (queued output was written and the timers ran all the same). For a loop that has other
+    /// work between reads. The read that returns [`Event::Closed`] may take longer: a client
+    /// waits there for the server to end the stream.
+    pub fn read_timeout(&mut self, timeout: Duration) -> Result<Option<Event>, Error> {
+        self.read_until(Some(Instant::now() + timeout))
+    }
+
+    fn read_until(&mut self, deadline: Option<Instant>) -> Result<Option<Event>, Error> {
         if self.closed {
             return Err(Error::Closed);
         }
@@ -322,14 +338,21 @@ impl<S: Transport> WebSocket<S> {
                     self.closed = true;
                     self.finish();
                 }
-                return Ok(event);
+                return Ok(Some(event));
             }
             match self.write_output() {
                 Err(Error::Io(e)) if !self.broken => return Err(Error::Io(e)),
                 // The stream is gone: the connection now sees its end and reports it.
                 Err(_) | Ok(()) => {}
             }
-            self.wait()?;
+            let left = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(None),
+                },
+                None => None,
+            };
+            self.wait(left)?;
         }
     }
 
@@ -353,6 +376,18 @@ impl<S: Transport> WebSocket<S> {
     /// Sends a binary message and writes it out.
     pub fn send_binary<'a>(&mut self, data: impl Into<Payload<'a>>) -> Result<(), Error> {
         self.conn.send_binary(data)?;
+        self.flush()
+    }
+
+    /// Sends one fragment of a message (RFC 6455 §5.4) and writes it out: the first opens a
+    /// message of `kind`, `fin` ends it. See [`Connection::send_fragment`].
+    pub fn send_fragment<'a>(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Payload<'a>>,
+        fin: bool,
+    ) -> Result<(), Error> {
+        self.conn.send_fragment(kind, data, fin)?;
         self.flush()
     }
 
@@ -442,8 +477,9 @@ impl<S: Transport> WebSocket<S> {
         self.conn.receive_eof();
     }
 
-    /// One wait: read until the connection's next timer, feed what came, run the timers.
-    fn wait(&mut self) -> Result<(), Error> {
+    /// One wait: read until the connection's next timer (or at most `limit`), feed what came,
+    /// run the timers.
+    fn wait(&mut self, limit: Option<Duration>) -> Result<(), Error> {
         let now = self.start.elapsed();
         let wait = match self.conn.poll_timeout() {
             // A timer is due, or an event started one that needs the time: no reading.
@@ -451,9 +487,14 @@ impl<S: Transport> WebSocket<S> {
                 self.conn.handle_timeout(now);
                 return Ok(());
             }
-            Some(at) => Some((at - now).max(MIN_WAIT)),
+            Some(at) => Some(at - now),
             None => None,
         };
+        let wait = match (wait, limit) {
+            (Some(wait), Some(limit)) => Some(wait.min(limit)),
+            (wait, limit) => wait.or(limit),
+        }
+        .map(|wait| wait.max(MIN_WAIT));
         if self.eof {
             // Nothing more can arrive: only a timer can still change the connection.
             let Some(wait) = wait else {
@@ -483,7 +524,7 @@ impl<S: Transport> WebSocket<S> {
         // RFC 6455 §7.1.1: the server ends the TCP connection first; the connection says when
         // a client has waited long enough (the close timeout).
         while !self.conn.wants_transport_close() && !self.eof && !self.broken {
-            if self.wait().is_err() {
+            if self.wait(None).is_err() {
                 break;
             }
         }
