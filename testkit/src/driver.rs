@@ -86,7 +86,7 @@ where
 
 /// A client that sends frames in the same write as its upgrade request (to `path` on
 /// `addr`): `first` queues them on a connection masking with [`KEY`]. Reads the response and
-/// returns the stream and the client's connection (with [`Connection::new`]) after the
+/// returns the stream and the client's connection (with [`Connection::client`]) after the
 /// handshake, with any bytes that came behind the response already fed.
 pub async fn connect_pipelined(
     addr: SocketAddr,
