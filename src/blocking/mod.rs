@@ -50,8 +50,8 @@
 //!   read waits at most until [`Connection::poll_timeout`], then the driver calls
 //!   [`Connection::handle_timeout`]: keepalive Pings, the pong and idle deadlines and the close
 //!   timeout run while the caller sits in `read`. Streams say how to bound a read through the
-//!   [`Transport`] trait ([`TcpStream`](std::net::TcpStream) does; wrap others in [`WithTimeout`]). The timers do
-//!   not run while the caller is not in `read` or a send.
+//!   [`Transport`] trait ([`TcpStream`](std::net::TcpStream) does; wrap others in
+//!   [`WithTimeout`]). The timers do not run while the caller is not in `read` or a send.
 //! - **Sends write through.** Each send queues the frame and writes all queued output before
 //!   it returns, so a peer that stops reading blocks the sender in `write` (TCP backpressure,
 //!   no unbounded buffer). A blocking driver cannot read while it writes: two peers that both
