@@ -1,5 +1,6 @@
-//! The Autobahn|Testsuite fuzzingserver testee: asks for the case count, runs every case by
-//! echoing each message, then asks the server to write its report.
+//! The Autobahn|Testsuite fuzzingserver testee on [`wsmachine::blocking::WebSocket`]: asks
+//! for the case count, runs every case by echoing each message, then asks the server to write
+//! its report.
 //!
 //! ```sh
 //! cargo run --release --example autobahn_client -- [BASE_URL] [AGENT] [--deflate]
@@ -11,13 +12,10 @@
 //! client_max_window_bits`, which lets the server choose any of the parameters (Autobahn's
 //! sections 12 and 13).
 
-mod common;
-
-use common::{WsStream, testee_config};
-use wsmachine::handshake::ClientOptions;
+use wsmachine::blocking::{ConnectOptions, Error, WebSocket};
 use wsmachine::{Config, Event};
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Error> {
     let mut positional = Vec::new();
     let mut deflate = false;
     for arg in std::env::args().skip(1) {
@@ -49,34 +47,32 @@ fn main() -> std::io::Result<()> {
             eprintln!("case {case}: {e}");
         }
     }
-    let mut ws = WsStream::connect(
-        &format!("{base}/updateReports?agent={agent}"),
-        ClientOptions::new(),
-        Config::default(),
-    )?;
-    while ws.next_event()?.is_some() {}
+    let mut ws = WebSocket::connect(&format!("{base}/updateReports?agent={agent}"))?;
+    while !matches!(ws.read()?, Event::Closed(_)) {}
     println!("reports updated");
     Ok(())
 }
 
-fn case_count(base: &str) -> std::io::Result<u32> {
-    let mut ws = WsStream::connect(
-        &format!("{base}/getCaseCount"),
-        ClientOptions::new(),
-        Config::default(),
-    )?;
+fn case_count(base: &str) -> Result<u32, Error> {
+    let mut ws = WebSocket::connect(&format!("{base}/getCaseCount"))?;
     let mut count = None;
-    while let Some(event) = ws.next_event()? {
-        if let Event::Text(text) = event {
-            count = text.trim().parse().ok();
+    loop {
+        match ws.read()? {
+            Event::Text(text) => count = text.trim().parse().ok(),
+            Event::Closed(_) => break,
+            _ => {}
         }
     }
-    count.ok_or_else(|| std::io::Error::other("no case count"))
+    count.ok_or_else(|| Error::Io(std::io::Error::other("no case count")))
 }
 
-/// What each case connection offers.
-fn options(deflate: bool) -> ClientOptions {
-    let options = ClientOptions::new();
+/// What each case connection offers, and its limits: Autobahn's section 9 sends messages of
+/// up to 16 MiB in single frames.
+fn options(deflate: bool) -> ConnectOptions {
+    let mut config = Config::default();
+    config.max_message_size = 64 << 20;
+    config.max_frame_size = 64 << 20;
+    let options = ConnectOptions::new().config(config);
     #[cfg(feature = "deflate")]
     if deflate {
         return options.deflate(wsmachine::extensions::DeflateOptions::new());
@@ -85,6 +81,17 @@ fn options(deflate: bool) -> ClientOptions {
     options
 }
 
-fn echo(url: &str, deflate: bool) -> std::io::Result<()> {
-    WsStream::connect(url, options(deflate), testee_config())?.echo_all()
+/// Echoes every text and binary message as the same type until the connection ends.
+fn echo(url: &str, deflate: bool) -> Result<(), Error> {
+    let mut ws = WebSocket::connect_with(url, options(deflate))?;
+    loop {
+        // A send fails only once we are closing or the stream is gone; the next read
+        // reports the end.
+        match ws.read()? {
+            Event::Text(text) => ws.send(text).unwrap_or(()),
+            Event::Binary(data) => ws.send(data).unwrap_or(()),
+            Event::Closed(_) => return Ok(()),
+            _ => {}
+        }
+    }
 }

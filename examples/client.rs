@@ -1,8 +1,8 @@
-//! A command-line client: sends each line of standard input as a text message and prints each
-//! text message that comes back on its own line. At the end of input it waits until no message
-//! has arrived for half a second (so replies in flight are not cut off: some servers stop
-//! answering once they have seen our Close), then closes with 1000 and waits for the closing
-//! handshake.
+//! A command-line client on [`wsmachine::blocking::WebSocket`]: sends each line of standard
+//! input as a text message and prints each text message that comes back on its own line. At
+//! the end of input it waits until no message has arrived for half a second (so replies in
+//! flight are not cut off: some servers stop answering once they have seen our Close), then
+//! closes with 1000 and waits for the closing handshake.
 //!
 //! ```sh
 //! cargo run --example echo_server &
@@ -11,19 +11,19 @@
 //!
 //! `--deflate` (build with `--features deflate`) offers permessage-deflate (RFC 7692).
 
-mod common;
-
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wsmachine::blocking::{ConnectOptions, Error, WebSocket};
+use wsmachine::{CloseCode, Event};
+
 /// How long to wait for replies after the end of input before closing.
 const QUIET: Duration = Duration::from_millis(500);
 
-use common::{Step, WsStream};
-use wsmachine::handshake::ClientOptions;
-use wsmachine::{CloseCode, Config, Event};
+/// How long one read waits before the loop looks for new input lines.
+const POLL: Duration = Duration::from_millis(10);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,38 +43,33 @@ fn main() {
     }
 }
 
-fn run(url: &str, deflate: bool) -> std::io::Result<()> {
+fn run(url: &str, deflate: bool) -> Result<(), Error> {
     #[allow(unused_mut)]
-    let mut options = ClientOptions::new();
+    let mut options = ConnectOptions::new();
     #[cfg(feature = "deflate")]
     if deflate {
         options = options.deflate(wsmachine::extensions::DeflateOptions::new());
     }
     let _ = deflate;
-    let mut ws = WsStream::connect(url, options, Config::default())?;
+    let mut ws = WebSocket::connect_with(url, options)?;
     eprintln!(
         "connected (extensions: {})",
-        ws.conn
+        ws.connection()
             .negotiated()
             .extensions()
             .as_deref()
             .unwrap_or("none")
     );
-    // Standard input is read on its own thread; the socket thread polls for lines between
-    // short reads, so one thread owns the connection.
-    let (lines, input) = mpsc::channel::<Option<String>>();
+    // Standard input is read on its own thread; this thread owns the WebSocket and looks for
+    // new lines between short reads.
+    let (lines, input) = mpsc::channel::<String>();
     thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
-            match line {
-                Ok(line) => {
-                    if lines.send(Some(line)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                return;
             }
         }
-        let _ = lines.send(None);
     });
     let mut stdout = std::io::stdout().lock();
     let mut input_open = true;
@@ -83,46 +78,44 @@ fn run(url: &str, deflate: bool) -> std::io::Result<()> {
     loop {
         while input_open {
             match input.try_recv() {
-                Ok(Some(line)) => ws.conn.send_text(line).map_err(std::io::Error::other)?,
-                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
+                Ok(line) => ws.send_text(line)?,
+                Err(mpsc::TryRecvError::Disconnected) => {
                     input_open = false;
                     last_activity = Instant::now();
                 }
                 Err(mpsc::TryRecvError::Empty) => break,
             }
         }
-        if !input_open
-            && !closing
-            && last_activity.elapsed() >= QUIET
-            && ws.conn.buffered_amount() == 0
-        {
+        if !input_open && !closing && last_activity.elapsed() >= QUIET {
             closing = true;
-            ws.conn
-                .close(CloseCode::NORMAL, "")
-                .map_err(std::io::Error::other)?;
+            ws.close(CloseCode::NORMAL, "")?;
         }
-        // Short reads until we close, so new lines go out promptly and the quiet period is seen.
-        let wait = (!closing).then_some(Duration::from_millis(10));
-        let step = ws.step(wait)?;
-        if matches!(step, Step::Event(_)) {
+        // Short reads until we close, so new lines go out promptly and the quiet period is
+        // seen; then wait for the closing handshake.
+        let event = if closing {
+            Some(ws.read()?)
+        } else {
+            ws.read_timeout(POLL)?
+        };
+        if event.is_some() {
             last_activity = Instant::now();
         }
-        match step {
-            Step::Event(Event::Text(text)) => {
+        match event {
+            Some(Event::Text(text)) => {
                 writeln!(stdout, "{text}")?;
                 stdout.flush()?;
             }
-            Step::Event(Event::Binary(data)) => eprintln!("(binary message, {} bytes)", data.len()),
-            Step::Event(Event::Closed(outcome)) => {
+            Some(Event::Binary(data)) => eprintln!("(binary message, {} bytes)", data.len()),
+            Some(Event::Closed(outcome)) => {
                 eprintln!(
                     "closed: {} {:?} (clean: {})",
                     outcome.code,
                     outcome.reason.as_str(),
                     outcome.clean
                 );
+                return Ok(());
             }
-            Step::Event(_) | Step::Idle => {}
-            Step::Done => return Ok(()),
+            _ => {}
         }
     }
 }

@@ -19,9 +19,9 @@ import re
 import sys
 
 # Top to bottom. The connection runs beside the handshake (both start from `negotiated`), and
-# `keepalive` drives a connection.
+# the blocking driver (`blocking`) drives both.
 LAYERS = [
-    ["keepalive"],
+    ["blocking"],
     ["handshake", "connection"],
     ["negotiated"],
     ["extensions"],

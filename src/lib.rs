@@ -172,6 +172,71 @@
 //!
 //! (`run` is the server's loop above: the driver contract is the same in both roles.)
 //!
+//! # A blocking WebSocket
+//!
+//! The loops above, done once: [`blocking::WebSocket`] (feature `std`) runs the opening
+//! handshake and the driver contract over any `Read + Write` stream, with the connection's
+//! timers on the stream's read timeout. A server, one thread per connection, echoing:
+//!
+//! ```no_run
+//! use std::net::TcpListener;
+//! use std::time::Duration;
+//! use wsmachine::blocking::{AcceptOptions, Error, WebSocket};
+//! use wsmachine::{Config, Event};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     for stream in TcpListener::bind("127.0.0.1:9001")?.incoming() {
+//!         let stream = stream?;
+//!         std::thread::spawn(move || -> Result<(), Error> {
+//!             let mut config = Config::default();
+//!             config.keepalive_interval = Some(Duration::from_secs(30));
+//!             let options = AcceptOptions::new().protocols(["chat"]).config(config);
+//!             let mut ws = WebSocket::accept_with(stream, options)?; // a 10 s handshake at most
+//!             loop {
+//!                 match ws.read()? {
+//!                     Event::Text(text) => ws.send(text)?,
+//!                     Event::Binary(data) => ws.send(data)?,
+//!                     Event::Closed(_) => return Ok(()),
+//!                     _ => {} // Pings are answered already
+//!                 }
+//!             }
+//!         });
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A client: a message, its echo, and the closing handshake. The `read` that returns
+//! [`Event::Closed`] has waited for the server to end the stream (at most the close timeout).
+//!
+//! ```no_run
+//! use wsmachine::blocking::{ConnectOptions, WebSocket};
+//! use wsmachine::{CloseCode, Event};
+//!
+//! fn main() -> Result<(), wsmachine::blocking::Error> {
+//!     let options = ConnectOptions::new().protocol("chat");
+//!     let mut ws = WebSocket::connect_with("ws://127.0.0.1:9001/", options)?;
+//!     ws.send("Hello")?;
+//!     loop {
+//!         match ws.read()? {
+//!             Event::Text(echo) => {
+//!                 println!("echo: {echo}");
+//!                 ws.close(CloseCode::NORMAL, "done")?;
+//!             }
+//!             Event::Closed(outcome) => {
+//!                 println!("closed: {outcome:?}");
+//!                 return Ok(());
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! For `wss://`, open the TLS stream yourself and hand it to
+//! [`WebSocket::client`](blocking::WebSocket::client), wrapped in
+//! [`WithTimeout`](blocking::WithTimeout) so that the timers can bound its reads.
+//!
 //! # Under tokio
 //!
 //! Most programs want the `wsmachine-tokio` crate: `accept(stream)` / `connect(url)` and a
@@ -222,6 +287,7 @@
 //!
 //! | layer | module | what it does | knows nothing of |
 //! |---|---|---|---|
+//! | blocking driver | [`blocking`] (feature `std`) | a [`Connection`] and its handshake over a `Read + Write` stream, its timers on the read timeout | protocol rules |
 //! | opening handshake | [`handshake`] | the HTTP/1.1 upgrade and the extended CONNECT (RFC 8441, RFC 9220), both roles; produces [`Negotiated`] | frames |
 //! | agreement | `negotiated` | the chosen subprotocol and extensions, as typed values | HTTP, frames |
 //! | connection | `connection` | the public [`Connection`]: the lifecycle, the receive policy (the table below), the send checks, events | HTTP |
@@ -386,7 +452,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | yes | `std::error::Error` through `core::error::Error`, [`Connection::pending_output_vectored`] |
+//! | `std` | yes | `std::error::Error` through `core::error::Error`, [`Connection::pending_output_vectored`], the blocking driver ([`blocking`]) |
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::client`] gives clients and [`ClientHandshake::new`] draws its nonce from |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
 //! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and the extended CONNECT over HTTP/2 and HTTP/3 (RFC 8441, RFC 9220), both roles |
@@ -408,6 +474,9 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod blocking;
 pub mod close;
 mod config;
 mod connection;

@@ -2,18 +2,14 @@
 //! a fragmented message, a 16 MiB message, ping and pong, close from either side; every
 //! payload checked byte for byte.
 
-#[path = "../examples/common/mod.rs"]
-mod driver;
-
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 
-use driver::WsStream;
 use tungstenite::Message;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::{CloseCode as TCloseCode, Data, OpCode as TOpCode};
 use tungstenite::protocol::frame::{CloseFrame as TCloseFrame, Frame};
-use wsmachine::handshake::{Accept, ClientOptions};
+use wsmachine::blocking::{AcceptOptions, ConnectOptions, Error, WebSocket};
 use wsmachine::{Bytes, CloseCode, Config, Event, MessageKind};
 use wsmachine_testkit::pattern;
 
@@ -66,17 +62,22 @@ fn tungstenite_client_against_our_server() {
     let (listener, url) = listener();
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut ws = WsStream::accept(stream, big_config(), |_| Some(Accept::new())).unwrap();
+        let options = AcceptOptions::new().config(big_config());
+        let mut ws = WebSocket::accept_with(stream, options).unwrap();
         let mut seen = Vec::new();
-        while let Some(event) = ws.next_event().unwrap() {
+        loop {
+            let event = ws.read().unwrap();
             match &event {
-                Event::Text(t) => ws.conn.send_text(t).unwrap(),
-                Event::Binary(b) => ws.conn.send_binary(b).unwrap(),
+                Event::Text(t) => ws.send_text(t).unwrap(),
+                Event::Binary(b) => ws.send_binary(b).unwrap(),
+                Event::Closed(_) => {
+                    seen.push(event);
+                    return seen;
+                }
                 _ => {}
             }
             seen.push(event);
         }
-        seen
     });
 
     let stream = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/')).unwrap();
@@ -169,44 +170,42 @@ fn tungstenite_echo_server(listener: TcpListener) -> thread::JoinHandle<Vec<Mess
 fn our_client_against_tungstenite_server() {
     let (listener, url) = listener();
     let server = tungstenite_echo_server(listener);
-    let mut ws = WsStream::connect(&url, ClientOptions::new(), big_config()).unwrap();
+    let mut ws = WebSocket::connect_with(&url, ConnectOptions::new().config(big_config())).unwrap();
     for m in messages() {
         match &m {
-            Message::Text(t) => ws.conn.send_text(t.as_str()).unwrap(),
-            Message::Binary(b) => ws.conn.send_binary(b).unwrap(),
+            Message::Text(t) => ws.send_text(t.as_str()).unwrap(),
+            Message::Binary(b) => ws.send_binary(b).unwrap(),
             _ => unreachable!(),
         }
-        assert_eq!(ws.next_event().unwrap(), Some(to_event(&m)));
+        assert_eq!(ws.read().unwrap(), to_event(&m));
     }
-    ws.conn
-        .send_fragment(MessageKind::Binary, &b"frag"[..], false)
+    ws.send_fragment(MessageKind::Binary, &b"frag"[..], false)
         .unwrap();
-    ws.conn
-        .send_fragment(MessageKind::Binary, &b"mented"[..], true)
+    ws.send_fragment(MessageKind::Binary, &b"mented"[..], true)
         .unwrap();
     assert_eq!(
-        ws.next_event().unwrap(),
-        Some(Event::Binary(Bytes::from_static(b"fragmented")))
+        ws.read().unwrap(),
+        Event::Binary(Bytes::from_static(b"fragmented"))
     );
-    ws.conn.send_ping(b"ping?").unwrap();
+    ws.send_ping(b"ping?").unwrap();
     assert_eq!(
-        ws.next_event().unwrap(),
-        Some(Event::Pong(Bytes::from_static(b"ping?")))
+        ws.read().unwrap(),
+        Event::Pong(Bytes::from_static(b"ping?"))
     );
     // Close from the server side.
-    ws.conn.send_text("close, please").unwrap();
-    let Some(Event::Close(frame)) = ws.next_event().unwrap() else {
+    ws.send_text("close, please").unwrap();
+    let Event::Close(frame) = ws.read().unwrap() else {
         panic!()
     };
     assert_eq!(
         (frame.code(), frame.reason()),
         (CloseCode(4002), "as asked")
     );
-    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else {
+    let Event::Closed(outcome) = ws.read().unwrap() else {
         panic!()
     };
     assert!(outcome.clean);
-    assert_eq!(ws.next_event().unwrap(), None);
+    assert!(matches!(ws.read(), Err(Error::Closed)));
 
     let seen = server.join().unwrap();
     let mut expected = messages();
@@ -222,19 +221,19 @@ fn our_client_against_tungstenite_server() {
 fn our_client_closes_a_tungstenite_server() {
     let (listener, url) = listener();
     let server = tungstenite_echo_server(listener);
-    let mut ws = WsStream::connect(&url, ClientOptions::new(), Config::default()).unwrap();
-    ws.conn.send_text("last").unwrap();
-    assert_eq!(ws.next_event().unwrap(), Some(Event::Text("last".into())));
-    ws.conn.close(CloseCode::GOING_AWAY, "bye").unwrap();
-    let Some(Event::Close(frame)) = ws.next_event().unwrap() else {
+    let mut ws = WebSocket::connect(&url).unwrap();
+    ws.send_text("last").unwrap();
+    assert_eq!(ws.read().unwrap(), Event::Text("last".into()));
+    ws.close(CloseCode::GOING_AWAY, "bye").unwrap();
+    let Event::Close(frame) = ws.read().unwrap() else {
         panic!()
     };
     assert_eq!(frame.code(), CloseCode::GOING_AWAY);
-    let Some(Event::Closed(outcome)) = ws.next_event().unwrap() else {
+    let Event::Closed(outcome) = ws.read().unwrap() else {
         panic!()
     };
     assert!(outcome.clean);
-    assert_eq!(ws.next_event().unwrap(), None);
+    assert!(matches!(ws.read(), Err(Error::Closed)));
     let seen = server.join().unwrap();
     let Message::Close(Some(frame)) = &seen[1] else {
         panic!("{seen:?}")
