@@ -15,13 +15,13 @@
 //! N s, offline. Page and server speak a small JSON protocol, one object per text message,
 //! described in `examples/chat/room.rs` with the close codes for what the server refuses.
 //!
-//! Two parts, so the WebSocket part can be swapped:
+//! Two parts:
 //! - `room.rs`: the [`Room`] (presence, bounded history, the protocol's frames), no I/O, tested
 //!   by `tests/chat_room.rs`;
-//! - here: HTTP, the handshake, and [`session`], one tokio task per client driving one
-//!   [`Connection`] with a readiness loop: it reads when the socket is readable, writes when
-//!   it is writable and output is pending, takes broadcast frames, and runs the connection's
-//!   keepalive timer, all in one `select!`, so output and input never wait for each other.
+//! - here: HTTP, the handshake, and [`session`], one tokio task per client with a
+//!   `wsmachine-tokio` [`WebSocket`]: one `select!` waits for the client's next message and
+//!   the room's next broadcast; the driver answers Pings, runs the keepalive timer and bounds
+//!   the closing handshake while it waits.
 //!
 //! **Slow clients cannot stall the others.** Broadcasting never waits for a client: frames go
 //! into a bounded broadcast channel ([`ROOM_BACKLOG`] frames). A client that falls that far
@@ -34,12 +34,12 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::time::Instant;
 use wsmachine::handshake::{Accept, ServerHandshake, Status};
-use wsmachine::{CloseCode, Config, Connection, Event, ReadyState};
+use wsmachine::{CloseCode, Config, Connection, ReadyState};
+use wsmachine_tokio::{Error, Message, WebSocket};
 
 #[path = "chat/room.rs"]
 mod room;
@@ -125,85 +125,65 @@ async fn serve(mut stream: TcpStream, room: &Arc<Room>) -> io::Result<()> {
     }
 }
 
-/// One client in the room until its connection ends: the WebSocket loop, which hands text to
-/// [`Member::receive`] and sends what the room broadcasts. Dropping `member` leaves the room.
-async fn session(stream: TcpStream, mut conn: Connection, mut member: Member) -> io::Result<()> {
-    for frame in member.greeting.drain(..) {
-        let _ = conn.send_text(frame.as_str());
-    }
+/// One client in the room until its connection ends: the WebSocket loop, on the
+/// `wsmachine-tokio` driver, which hands text to [`Member::receive`] and sends what the room
+/// broadcasts. Dropping `member` leaves the room.
+///
+/// The driver runs the connection's keepalive timers while `recv` waits, writes the automatic
+/// Pongs, and bounds the closing handshake; `recv` is cancel-safe, so it can sit in the
+/// `select!` beside the room's broadcasts.
+async fn session(stream: TcpStream, conn: Connection, mut member: Member) -> io::Result<()> {
     let peer = stream.peer_addr()?;
-    // The connection's timers run on this clock: durations since `start`.
-    let start = Instant::now();
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut ws = WebSocket::from_connection(stream, conn);
+    for frame in member.greeting.drain(..) {
+        ws.send(Message::text(frame)).await.map_err(io::Error::other)?;
+    }
     loop {
-        // The driver contract: take every event, then write what is pending.
-        while let Some(event) = conn.poll_event() {
-            let handled = match event {
-                // Once we are closing, the rest of what the client sent is moot.
-                Event::Text(text) if conn.state() == ReadyState::Open => member.receive(&text),
-                Event::Binary(_) => Err(Reject::Binary),
-                Event::Closed(outcome) => {
-                    eprintln!("{peer}: closed {} {}", outcome.code, outcome.reason);
-                    Ok(None)
-                }
-                _ => Ok(None),
-            };
-            match handled {
-                Ok(Some(reply)) => {
-                    let _ = conn.send_text(reply.as_str());
-                }
-                Ok(None) => {}
-                Err(reject) => {
-                    let _ = conn.close(reject.close_code(), reject.reason());
-                }
-            }
-        }
-        if conn.wants_transport_close() {
-            return Ok(());
-        }
-        let interest = if conn.buffered_amount() > 0 {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
-        let wake = conn.poll_timeout().map(|at| start + at);
         tokio::select! {
-            ready = stream.ready(interest) => {
-                let ready = ready?;
-                if ready.is_writable() && conn.buffered_amount() > 0 {
-                    match stream.try_write(conn.pending_output()) {
-                        Ok(n) => conn.consume_output(n),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(e) => return Err(e),
+            message = ws.recv() => {
+                let handled = match message {
+                    Some(Ok(Message::Text(text))) => member.receive(&text),
+                    Some(Ok(Message::Binary(_))) => Err(Reject::Binary),
+                    Some(Ok(_)) => Ok(None), // Ping, Pong, the peer's Close: the driver answers
+                    None => {
+                        eprintln!("{peer}: closed");
+                        return Ok(());
                     }
-                }
-                if ready.is_readable() {
-                    match stream.try_read(&mut buf) {
-                        Ok(0) => conn.receive_eof(),
-                        Ok(n) => conn.receive(&buf[..n]),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => conn.receive_eof(),
-                        Err(e) => return Err(e),
+                    Some(Err(Error::Closed(outcome))) => {
+                        eprintln!("{peer}: closed {} {}", outcome.code, outcome.reason);
+                        return Ok(());
+                    }
+                    Some(Err(e)) => return Err(io::Error::other(e)),
+                };
+                match handled {
+                    Ok(Some(reply)) => send_or_close(&mut ws, reply.as_str()).await,
+                    Ok(None) => {}
+                    Err(reject) => {
+                        let _ = ws.close(reject.close_code(), reject.reason()).await;
                     }
                 }
             }
-            frame = member.inbox.recv(), if conn.state() == ReadyState::Open => match frame {
-                Ok(frame) if conn.buffered_amount() <= MAX_BUFFERED => {
-                    let _ = conn.send_text(&*frame);
+            frame = member.inbox.recv(), if ws.state() == ReadyState::Open => match frame {
+                Ok(frame) if ws.buffered_amount() <= MAX_BUFFERED => {
+                    send_or_close(&mut ws, &frame).await;
                 }
                 // Too slow: the policy is to disconnect rather than skip messages.
                 Ok(_) | Err(RecvError::Lagged(_)) => {
-                    let _ = conn.fail(CloseCode::TRY_AGAIN_LATER, "too slow");
+                    let _ = ws.close(CloseCode::TRY_AGAIN_LATER, "too slow").await;
                 }
                 Err(RecvError::Closed) => {
-                    let _ = conn.close(CloseCode::GOING_AWAY, "server shutting down");
+                    let _ = ws.close(CloseCode::GOING_AWAY, "server shutting down").await;
                 }
             },
-            // Keepalive Pings, and giving up on a peer that stops answering.
-            _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
-                conn.handle_timeout(start.elapsed());
-            }
         }
+    }
+}
+
+/// Sends a text frame; once the connection is closing there is nothing left to say, and a
+/// failed write ends the connection through the next `recv`.
+async fn send_or_close(ws: &mut WebSocket<TcpStream>, text: &str) {
+    if ws.state() == ReadyState::Open {
+        let _ = ws.send(Message::text(text)).await;
     }
 }
 
