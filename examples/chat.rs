@@ -136,7 +136,9 @@ async fn session(stream: TcpStream, conn: Connection, mut member: Member) -> io:
     let peer = stream.peer_addr()?;
     let mut ws = WebSocket::from_connection(stream, conn);
     for frame in member.greeting.drain(..) {
-        ws.send(Message::text(frame)).await.map_err(io::Error::other)?;
+        ws.send(Message::text(frame))
+            .await
+            .map_err(io::Error::other)?;
     }
     loop {
         tokio::select! {
