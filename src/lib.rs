@@ -240,8 +240,48 @@
 //! # Under tokio
 //!
 //! Most programs want the `wsmachine-tokio` crate: `accept(stream)` / `connect(url)` and a
-//! `WebSocket` with `recv`/`send`, `Stream`/`Sink` and `split`, on this core. To write a
-//! driver of your own, the loop is the same with `AsyncReadExt::read` and
+//! `WebSocket` with `recv`/`send`, `Stream`/`Sink` and `split`, on this core. A complete
+//! echo server with keepalive, and a client:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tokio::net::TcpListener;
+//! use wsmachine_tokio::{AcceptOptions, CloseCode, Config, Message, accept_with, connect};
+//!
+//! async fn server(listener: TcpListener) -> std::io::Result<()> {
+//!     let mut config = Config::default();
+//!     config.keepalive_interval = Some(Duration::from_secs(20));
+//!     config.pong_timeout = Some(Duration::from_secs(10));
+//!     let options = std::sync::Arc::new(AcceptOptions::new().config(config));
+//!     loop {
+//!         let (stream, _) = listener.accept().await?;
+//!         let options = options.clone();
+//!         tokio::spawn(async move {
+//!             let Ok(mut ws) = accept_with(stream, &options).await else { return };
+//!             while let Some(Ok(message)) = ws.recv().await {
+//!                 if let Message::Text(_) | Message::Binary(_) = message {
+//!                     if ws.send(message).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             }
+//!         });
+//!     }
+//! }
+//!
+//! async fn client(url: &str) -> Result<(), wsmachine_tokio::Error> {
+//!     let mut ws = connect(url).await?;
+//!     ws.send("Hello").await?;
+//!     if let Some(Message::Text(echo)) = ws.recv().await.transpose()? {
+//!         println!("echo: {echo}");
+//!     }
+//!     ws.close(CloseCode::NORMAL, "bye").await?;
+//!     while ws.recv().await.transpose()?.is_some() {} // until the server closes
+//!     Ok(())
+//! }
+//! ```
+//!
+//! To write a driver of your own, the loop is the same with `AsyncReadExt::read` and
 //! `AsyncWriteExt::write`. What needs care:
 //!
 //! - **One owner, no lost wake-ups.** Let one task own the `Connection` and the transport and
