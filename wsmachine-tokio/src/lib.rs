@@ -106,7 +106,7 @@
 //!
 //! **TLS.** Clients: `wss://` URLs with feature `rustls-tls-webpki-roots` (Mozilla's roots),
 //! `rustls-tls-native-roots` (the system's), or `rustls` with
-//! [`ConnectOptions::tls_config`]; SNI and the certificate check use the URL's host.
+//! `ConnectOptions::tls_config`; SNI and the certificate check use the URL's host.
 //! Servers: accept TLS with `tokio-rustls` and give the TLS stream to [`accept`]:
 //!
 //! ```no_run
@@ -121,7 +121,7 @@
 //! # }
 //! ```
 //!
-//! **hyper and axum** (feature `hyper`). [`upgrade`] validates the request, gives the `101`
+//! **hyper and axum** (feature `hyper`). `upgrade` validates the request, gives the `101`
 //! (or, over HTTP/2, the `200` of an extended CONNECT) to return, and a future that yields the
 //! `WebSocket` once hyper hands the connection over:
 //!
@@ -156,11 +156,11 @@
 //! Serve the HTTP/1.1 connection `.with_upgrades()`. In axum, take the `Request` in the
 //! handler the same way.
 //!
-//! **HTTP/2** (feature `h2`, RFC 8441). [`H2Stream`] is one `h2` stream as a transport, with
+//! **HTTP/2** (feature `h2`, RFC 8441). `H2Stream` is one `h2` stream as a transport, with
 //! flow control (capacity released as bytes are read, waited for before writing; END_STREAM
 //! as end of file; RST_STREAM as an abnormal end). A server hands each extended CONNECT to
-//! [`accept_h2`]; a client gets a `SendRequest` whose peer allows extended CONNECT from
-//! [`h2_client`] and opens any number of WebSockets on it with [`connect_h2`].
+//! `accept_h2`; a client gets a `SendRequest` whose peer allows extended CONNECT from
+//! `h2_client` and opens any number of WebSockets on it with `connect_h2`.
 //!
 //! # Coming from tokio-tungstenite
 //!
@@ -187,12 +187,12 @@
 //!
 //! | feature | what |
 //! |---|---|
-//! | `deflate` | permessage-deflate (RFC 7692): [`AcceptOptions::deflate`], [`ConnectOptions::deflate`] |
-//! | `rustls` | `wss://` with a `rustls::ClientConfig` you give; [`MaybeTlsStream::Rustls`] |
+//! | `deflate` | permessage-deflate (RFC 7692): `AcceptOptions::deflate`, `ConnectOptions::deflate` |
+//! | `rustls` | `wss://` with a `rustls::ClientConfig` you give; `MaybeTlsStream::Rustls` |
 //! | `rustls-tls-webpki-roots` | `rustls`, trusting the Mozilla roots (webpki-roots) |
 //! | `rustls-tls-native-roots` | `rustls`, trusting the operating system's roots |
-//! | `hyper` | [`upgrade`]: hyper 1 / axum upgrades, HTTP/1.1 and HTTP/2 |
-//! | `h2` | [`H2Stream`], [`accept_h2`], [`connect_h2`], [`h2_client`] |
+//! | `hyper` | `upgrade`: hyper 1 / axum upgrades, HTTP/1.1 and HTTP/2 |
+//! | `h2` | `H2Stream`, `accept_h2`, `connect_h2`, `h2_client` |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
