@@ -18,7 +18,7 @@ pub enum Error {
     /// The URL is not a valid `ws://` or `wss://` URL.
     InvalidUrl(UrlError),
     /// `wss://` without a TLS feature (`rustls-tls-webpki-roots`, `rustls-tls-native-roots`,
-    /// or `rustls` with [`ConnectOptions::tls_config`](crate::ConnectOptions::tls_config)).
+    /// or `rustls` with `ConnectOptions::tls_config`).
     TlsUnavailable,
     /// The TLS handshake or the TLS layer failed.
     Tls(io::Error),
