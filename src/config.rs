@@ -130,14 +130,37 @@ pub struct DeflateConfig {
     /// ([`send_fragment`](crate::Connection::send_fragment)) are always compressed, since
     /// their size is not known when their first frame goes out.
     pub threshold: usize,
+    /// The largest LZ77 window, in bits (9–15), our compressor uses; default 15. The window
+    /// the handshake agreed for what we send lowers it further. A smaller window costs the
+    /// compressor less memory and finds fewer matches. Values outside 9–15 are brought into
+    /// that range.
+    pub window_bits: u8,
+    /// zlib's memory level (1–9) for our compressor: the size of its buffer of pending
+    /// symbols, `2^(mem_level + 8)` bytes; default 8, zlib's. Lower saves memory and
+    /// compresses a little worse. Values outside 1–9 are brought into that range.
+    pub mem_level: u8,
+    /// Keep our compressor's window from one message to the next (context takeover, RFC 7692
+    /// §7.1.1) when the peer has not asked us not to; default `false`.
+    ///
+    /// With `false`, each message is compressed on its own by a compressor that all the
+    /// connections of a thread share (each borrows it for one message): a connection holds
+    /// no compressor, and a message prepared once can be sent compressed to any number of
+    /// connections ([`PreparedMessage`](crate::PreparedMessage)). With `true`, each
+    /// connection owns a compressor for its life (hundreds of KiB: see the table in
+    /// [`extensions::deflate`](crate::extensions::deflate)), and a stream of similar short
+    /// messages compresses much better, since each can refer to the ones before it.
+    pub context_takeover: bool,
 }
 
 impl DeflateConfig {
-    /// Level 6, threshold 64 bytes.
+    /// Level 6, threshold 64 bytes, a 15-bit window, memory level 8, no context takeover.
     pub const fn new() -> Self {
         Self {
             level: 6,
             threshold: 64,
+            window_bits: 15,
+            mem_level: 8,
+            context_takeover: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod event;
 pub(crate) mod lifecycle;
+mod prepared;
 mod receive;
 mod send;
 mod timers;
@@ -14,6 +15,7 @@ use alloc::vec::Vec;
 
 pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
 use lifecycle::{Ending, Input, Lifecycle, State};
+pub use prepared::PreparedMessage;
 use receive::Inbound;
 pub use timers::Timeout;
 use timers::Timers;
@@ -315,6 +317,14 @@ impl Connection {
     /// without copying it.
     pub fn send_binary<'a>(&mut self, data: impl Into<Payload<'a>>) -> Result<(), SendError> {
         self.send_message(MessageKind::Binary, data.into())
+    }
+
+    /// Sends a message encoded once for many connections (see [`PreparedMessage`], which
+    /// tells what is shared in each case). Refused as [`send_text`](Self::send_text) and
+    /// [`send_binary`](Self::send_binary) are: after our Close, and while a fragmented message
+    /// is in progress.
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        self.send_prepared_message(message)
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4). The first fragment opens a message of

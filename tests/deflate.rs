@@ -25,10 +25,17 @@ fn params(spec: &str) -> DeflateParams {
     p
 }
 
-/// A config that compresses every message (threshold 0).
+/// A config that compresses every message (threshold 0), each on its own (the default).
 fn eager() -> Config {
     let mut c = Config::default();
     c.deflate.threshold = 0;
+    c
+}
+
+/// [`eager`], keeping the compressor's context between messages where the peer allows it.
+fn takeover() -> Config {
+    let mut c = eager();
+    c.deflate.context_takeover = true;
     c
 }
 
@@ -124,22 +131,29 @@ fn remask(unmasked: &[u8]) -> Vec<u8> {
 
 #[test]
 fn rfc7692_examples_are_sent_byte_exact() {
-    let mut server = connection(Role::Server, Some(DeflateParams::new()), eager());
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), takeover());
     server.send_text("Hello").unwrap();
     server.send_text("Hello").unwrap();
     let mut expected = frame(true, RSV1, OpCode::Text, None, HELLO);
     expected.extend(frame(true, RSV1, OpCode::Text, None, HELLO_AGAIN));
     assert_eq!(output(&mut server), expected);
 
-    // Without context takeover each message stands alone.
-    let mut server = connection(Role::Server, Some(params("s")), eager());
+    // Without context takeover each message stands alone: when the peer asks for it, and by
+    // default (our configuration's choice).
+    let mut server = connection(Role::Server, Some(DeflateParams::new()), eager());
+    server.send_text("Hello").unwrap();
+    server.send_text("Hello").unwrap();
+    let mut expected = frame(true, RSV1, OpCode::Text, None, HELLO);
+    expected.extend(frame(true, RSV1, OpCode::Text, None, HELLO));
+    assert_eq!(output(&mut server), expected);
+    let mut server = connection(Role::Server, Some(params("s")), takeover());
     server.send_text("Hello").unwrap();
     server.send_text("Hello").unwrap();
     let one = frame(true, RSV1, OpCode::Text, None, HELLO);
     assert_eq!(output(&mut server), [one.clone(), one].concat());
 
     // A client masks the compressed payload; the client's own no_context_takeover applies.
-    let mut client = connection(Role::Client, Some(params("c")), eager());
+    let mut client = connection(Role::Client, Some(params("c")), takeover());
     for _ in 0..2 {
         client.send_binary(&b"Hello"[..]).unwrap();
     }
@@ -262,7 +276,12 @@ fn round_trips_with_and_without_context_takeover_and_any_window() {
         "s c S9 C15",
     ] {
         let p = params(spec);
-        for (client, server) in [(eager(), eager()), (Config::default(), Config::default())] {
+        for (client, server) in [
+            (eager(), eager()),
+            (takeover(), takeover()),
+            (eager(), takeover()),
+            (Config::default(), Config::default()),
+        ] {
             let mut pair = Pair::with_deflate(p, client, server);
             let mut sent_compressed = 0;
             for round in 0..2 {
@@ -323,7 +342,7 @@ fn compression_shrinks_repetitive_text_and_context_takeover_shrinks_it_more() {
     let json =
         "{\"type\": \"update\", \"payload\": {\"x\": 1, \"y\": 2}, \"more\": {\"x\": 1, \"y\": 2}}";
     let size = |spec: &str| {
-        let mut server = connection(Role::Server, Some(params(spec)), eager());
+        let mut server = connection(Role::Server, Some(params(spec)), takeover());
         for _ in 0..100 {
             server.send_text(json).unwrap();
         }

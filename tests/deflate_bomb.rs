@@ -177,9 +177,12 @@ fn an_inflate_bomb_fails_fast_within_the_message_limit() {
     drop((conns, clients));
 
     // What a connection holds once it has compressed and inflated a message (15-bit windows,
-    // context takeover): bounded, and released when the connection ends.
+    // its own compressor, keeping the context): bounded, and released when the connection
+    // ends.
     let before = LIVE.load(Ordering::SeqCst);
-    let mut conn = server(MIB);
+    let mut config = Config::default();
+    config.deflate.context_takeover = true;
+    let mut conn = Connection::server(Negotiated::new().with_deflate(DeflateParams::new()), config);
     conn.send_text("compress me ".repeat(100)).unwrap();
     let _ = output(&mut conn);
     let deflating = LIVE.load(Ordering::SeqCst) - before;

@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 
-use super::{Connection, MessageKind, Payload, Sending};
+use super::{Connection, MessageKind, Payload, PreparedMessage, Sending};
 use crate::close::CloseCode;
 use crate::error::SendError;
 use crate::extensions::seam::EncodeError;
@@ -65,6 +65,58 @@ impl Connection {
             .extensions
             .outbound_applies(Some(data.as_slice().len()));
         self.write_data_frame(opcode(kind), true, true, encoded, data.0)
+    }
+
+    /// Sends a prepared message (see [`Connection::send_prepared`]).
+    pub(super) fn send_prepared_message(
+        &mut self,
+        message: &PreparedMessage,
+    ) -> Result<(), SendError> {
+        self.lifecycle.check_data()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let opcode = message.opcode();
+        let encoded =
+            message.compressible() && self.extensions.outbound_applies(Some(message.len()));
+        if !encoded {
+            match self.masking_key() {
+                None => self.out.push_encoded(message.frame().clone()),
+                key => self.out.push_frame(
+                    opcode,
+                    true,
+                    0,
+                    key,
+                    Body::Borrowed(message.payload_slice()),
+                ),
+            }
+            return Ok(());
+        }
+        #[cfg(feature = "deflate")]
+        if let Some(shared) = self.extensions.standalone_key() {
+            let extensions = &self.extensions;
+            let rsv = extensions.rsv();
+            let frame = message
+                .encoded(shared, rsv, |data, emit| {
+                    extensions.encode_standalone(data, emit)
+                })
+                .map_err(|EncodeError| SendError::ExtensionFailed)?;
+            match self.masking_key() {
+                None => self.out.push_encoded(frame.frame),
+                key => self
+                    .out
+                    .push_frame(opcode, true, rsv, key, Body::Borrowed(frame.payload())),
+            }
+            return Ok(());
+        }
+        // The extension encodes with this connection's own state.
+        self.write_data_frame(
+            opcode,
+            true,
+            true,
+            true,
+            Body::Borrowed(message.payload_slice()),
+        )
     }
 
     /// Sends one fragment of a message (see [`Connection::send_fragment`]).

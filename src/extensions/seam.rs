@@ -70,6 +70,23 @@ pub(crate) trait Codec: Send {
         emit: &mut dyn FnMut(&[u8]),
     ) -> Result<(), EncodeError>;
 
+    /// A key under which this extension's encoding of a whole message on its own (sharing no
+    /// state with other messages) can be reused by other connections: two connections that
+    /// give the same key produce interchangeable encodings. `None` if its encodings depend on
+    /// the connection (state kept between messages).
+    // Used by prepared messages, which share encodings only where a lock exists (`std`).
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    fn standalone_key(&self) -> Option<u8>;
+
+    /// Encodes a whole message on its own, as [`standalone_key`](Self::standalone_key)
+    /// allows sharing, and hands the frame payload to `emit`. On an error nothing is emitted.
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    fn encode_standalone(
+        &self,
+        data: &[u8],
+        emit: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), EncodeError>;
+
     /// The connection is over: release memory.
     fn release(&mut self);
 }
@@ -145,6 +162,32 @@ impl Extensions {
         self.agreed
             .as_ref()
             .is_some_and(|a| a.codec_ref().inbound_pending(payload_done))
+    }
+
+    /// The key under which an outbound message encoded on its own can be shared with other
+    /// connections (see [`Codec::standalone_key`]), if an extension encodes it.
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    pub(crate) fn standalone_key(&self) -> Option<u8> {
+        self.agreed
+            .as_ref()
+            .and_then(|a| a.codec_ref().standalone_key())
+    }
+
+    /// Encodes a whole outbound message on its own (see [`Codec::encode_standalone`]); with
+    /// no extension, the message as it is.
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    pub(crate) fn encode_standalone(
+        &self,
+        data: &[u8],
+        emit: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), EncodeError> {
+        match &self.agreed {
+            Some(agreed) => agreed.codec_ref().encode_standalone(data, emit),
+            None => {
+                emit(data);
+                Ok(())
+            }
+        }
     }
 
     /// Releases every extension's memory.

@@ -214,6 +214,12 @@ impl Output {
         }
     }
 
+    /// Queues a frame encoded beforehand (a server's, unmasked), as it is: by reference if it
+    /// is large, else as a copy of its bytes.
+    pub(crate) fn push_encoded(&mut self, frame: Bytes) {
+        self.push_shared(frame);
+    }
+
     /// Queues `data` by reference if it is large, else copies it.
     fn push_shared(&mut self, data: Bytes) {
         if data.len() < ZERO_COPY_MIN {

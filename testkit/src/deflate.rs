@@ -135,3 +135,52 @@ pub fn connection(
     }
     crate::connection_with(role, negotiated, config, crate::KEY)
 }
+
+/// JSON-like chat traffic for measuring compression: 60 messages of 100 to 1,500 bytes, each
+/// a batch of records with ids, names, text and timestamps, each batch a little different.
+pub fn json_corpus() -> Vec<String> {
+    (0..60)
+        .map(|i| {
+            let items: Vec<String> = (0..1 + i % 12)
+                .map(|j| {
+                    format!(
+                        "{{\"id\":{},\"user\":\"user{}\",\"text\":\"message number {} in the room\",\"ts\":{}}}",
+                        i * 100 + j,
+                        j % 7,
+                        i,
+                        1_700_000_000 + i * 37 + j
+                    )
+                })
+                .collect();
+            format!("{{\"type\":\"batch\",\"items\":[{}]}}", items.join(","))
+        })
+        .collect()
+}
+
+/// Everything `conn` has queued, taken out.
+pub fn drain(conn: &mut wsmachine::Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while !conn.pending_output().is_empty() {
+        let n = conn.pending_output().len();
+        out.extend_from_slice(conn.pending_output());
+        conn.consume_output(n);
+    }
+    out
+}
+
+/// A conversation, one message in flight: feeds each of `reads` (one message each) to
+/// `conn`, answers every text message with the same text, and writes the answers out.
+/// Returns the bytes `conn` sent.
+pub fn converse(conn: &mut wsmachine::Connection, reads: &[Vec<u8>]) -> usize {
+    let mut sent = 0;
+    for read in reads {
+        conn.receive(read);
+        while let Some(event) = conn.poll_event() {
+            if let wsmachine::Event::Text(text) = event {
+                conn.send_text(text.as_str()).expect("an open connection");
+            }
+        }
+        sent += drain(conn).len();
+    }
+    sent
+}

@@ -1,11 +1,11 @@
 //! The compressor and decompressor behind permessage-deflate (RFC 7692 §7.2): raw DEFLATE
-//! (RFC 1951) through flate2, worked in bounded steps.
+//! (RFC 1951) through zlib-rs, worked in bounded steps.
 
 use alloc::boxed::Box;
-use alloc::vec;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
 
 use crate::frame::apply_mask;
 
@@ -13,11 +13,13 @@ use crate::frame::apply_mask;
 /// the end of each message and the receiver puts it back (RFC 7692 §7.2.1, §7.2.2).
 pub(super) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
-/// Compressed bytes unmasked and fed to the decompressor per step.
-const INPUT_STEP: usize = 8 * 1024;
+/// Masked compressed bytes are unmasked into a buffer of this size on the stack, a piece at a
+/// time, before the decompressor reads them.
+const INPUT_STEP: usize = 2 * 1024;
 
-/// Decompressed bytes produced per step, at most.
-const OUTPUT_STEP: usize = crate::extensions::seam::DECODE_STEP;
+/// Decompressed bytes produced per step, at most: the decompressor's output buffer, which an
+/// active connection keeps (the connection gathers the steps into its message buffer).
+const OUTPUT_STEP: usize = 4 * 1024;
 
 /// A compress buffer larger than this is not kept between messages.
 const KEEP_BUFFER: usize = 64 * 1024;
@@ -26,7 +28,7 @@ const KEEP_BUFFER: usize = 64 * 1024;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct InflateError;
 
-/// The compressor reported an error (it does not, used as flate2 documents).
+/// The compressor reported an error (it does not, given output space, as zlib documents).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CompressError;
 
@@ -35,24 +37,20 @@ pub(crate) struct CompressError;
 /// It never produces more than the caller allows per step, so a small message that inflates
 /// to gigabytes costs only as much memory and work as the caller's limit.
 pub(crate) struct Inflater {
-    z: Decompress,
+    z: Inflate,
     /// The stream ended (a block with BFINAL set) inside the current message.
     ended: bool,
-    /// Masked input is unmasked here.
-    input: Box<[u8]>,
-    output: Box<[u8]>,
+    output: Box<[u8; OUTPUT_STEP]>,
 }
 
 impl Inflater {
     /// A decompressor for a sender whose window is at most `window_bits`.
     pub(crate) fn new(window_bits: u8) -> Self {
         Self {
-            // A window may be larger than the sender's; 9 bits reads 8-bit streams (flate2
-            // cannot make an 8-bit decompressor).
-            z: Decompress::new_with_window_bits(false, window_bits.clamp(9, 15)),
+            // A window may be larger than the sender's; 9 bits reads 8-bit streams.
+            z: Inflate::new(false, window_bits.clamp(9, 15)),
             ended: false,
-            input: vec![0; INPUT_STEP].into_boxed_slice(),
-            output: vec![0; OUTPUT_STEP].into_boxed_slice(),
+            output: Box::new([0; OUTPUT_STEP]),
         }
     }
 
@@ -68,39 +66,35 @@ impl Inflater {
         mask: Option<([u8; 4], usize)>,
         room: usize,
     ) -> Result<(usize, &[u8]), InflateError> {
-        let Self {
-            z,
-            ended,
-            input,
-            output,
-        } = self;
+        let mut unmasked = [0u8; INPUT_STEP];
         let input: &[u8] = match mask {
             Some((key, phase)) => {
-                let n = wire.len().min(input.len());
-                input[..n].copy_from_slice(&wire[..n]);
-                apply_mask(&mut input[..n], key, phase);
-                &input[..n]
+                let n = wire.len().min(INPUT_STEP);
+                unmasked[..n].copy_from_slice(&wire[..n]);
+                apply_mask(&mut unmasked[..n], key, phase);
+                &unmasked[..n]
             }
             None => wire,
         };
-        if *ended {
+        if self.ended {
             // RFC 1951 §3.2.3: the block with BFINAL set is the last of the stream; what follows
             // it is not DEFLATE data. RFC 7692 §7.2.3.4 has a sender follow it with the header
             // of an empty stored block, so the receiver can append the tail as always: ignore it.
             return Ok((input.len(), &[]));
         }
-        let room = room.min(output.len());
+        let room = room.min(OUTPUT_STEP);
+        let z = &mut self.z;
         let (in_before, out_before) = (z.total_in(), z.total_out());
         let status = z
-            .decompress(input, &mut output[..room], FlushDecompress::None)
+            .decompress(input, &mut self.output[..room], InflateFlush::NoFlush)
             .map_err(|_| InflateError)?;
         // Both differences are bounded by the slices given.
         let used = (z.total_in() - in_before) as usize;
         let produced = (z.total_out() - out_before) as usize;
         if status == Status::StreamEnd {
-            *ended = true;
+            self.ended = true;
         }
-        Ok((used, &output[..produced]))
+        Ok((used, &self.output[..produced]))
     }
 
     /// Whether the sender ended its DEFLATE stream in this message (RFC 7692 §7.2.3.4).
@@ -118,22 +112,50 @@ impl Inflater {
     }
 }
 
+/// How a compressor is built: the settings that decide its memory and its output.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// 0–9.
+    pub(crate) level: u8,
+    /// 9–15.
+    pub(crate) window_bits: u8,
+    /// 1–9.
+    pub(crate) mem_level: u8,
+}
+
+impl Settings {
+    /// The settings, with each value brought into the range zlib accepts.
+    pub(crate) fn new(level: u8, window_bits: u8, mem_level: u8) -> Self {
+        Self {
+            level: level.min(9),
+            window_bits: window_bits.clamp(9, 15),
+            mem_level: mem_level.clamp(1, 9),
+        }
+    }
+}
+
 /// The compressor for the messages we send.
 pub(crate) struct Deflater {
-    z: Compress,
-    /// The output buffer, kept between messages when small.
+    z: Deflate,
+    settings: Settings,
+    /// The output buffer, all of it initialized (so it is never zeroed again), kept between
+    /// messages when small.
     buf: Vec<u8>,
 }
 
 impl Deflater {
-    /// A compressor with `level` (0–9) and a window of `window_bits` (9–15).
-    pub(crate) fn new(level: u8, window_bits: u8) -> Self {
+    /// A compressor with `settings`.
+    pub(crate) fn new(settings: Settings) -> Self {
+        let config = zlib_rs::DeflateConfig {
+            level: i32::from(settings.level),
+            // Negative: raw DEFLATE, no zlib header (RFC 7692 §7.2.1).
+            window_bits: -i32::from(settings.window_bits),
+            mem_level: i32::from(settings.mem_level),
+            ..zlib_rs::DeflateConfig::default()
+        };
         Self {
-            z: Compress::new_with_window_bits(
-                Compression::new(u32::from(level.min(9))),
-                false,
-                window_bits.clamp(9, 15),
-            ),
+            z: Deflate::new_with_config(config),
+            settings,
             buf: Vec::new(),
         }
     }
@@ -142,48 +164,91 @@ impl Deflater {
     /// (a sync flush, so the peer can inflate all of it now). For the last frame (`fin`) the
     /// 4-byte tail is removed (RFC 7692 §7.2.1); a last frame with nothing to flush is the
     /// single byte `0x00` (§7.2.3.6), so that the tail the receiver appends completes an
-    /// empty stored block. Give the buffer back with [`recycle`](Self::recycle).
-    pub(crate) fn compress(&mut self, data: &[u8], fin: bool) -> Result<Vec<u8>, CompressError> {
-        let mut out = core::mem::take(&mut self.buf);
-        out.clear();
-        out.reserve(data.len() / 2 + 64);
+    /// empty stored block.
+    pub(crate) fn compress(&mut self, data: &[u8], fin: bool) -> Result<&[u8], CompressError> {
+        let mut used = 0;
         let mut rest = data;
         loop {
-            if out.len() == out.capacity() {
-                out.reserve(out.capacity());
+            if used == self.buf.len() {
+                let grow = self.buf.len().max(data.len() / 2 + 64).max(256);
+                self.buf.resize(self.buf.len() + grow, 0);
             }
-            let before = self.z.total_in();
+            let (in_before, out_before) = (self.z.total_in(), self.z.total_out());
             self.z
-                .compress_vec(rest, &mut out, FlushCompress::Sync)
+                .compress(rest, &mut self.buf[used..], DeflateFlush::SyncFlush)
                 .map_err(|_| CompressError)?;
-            rest = &rest[(self.z.total_in() - before) as usize..];
+            rest = &rest[(self.z.total_in() - in_before) as usize..];
+            used += (self.z.total_out() - out_before) as usize;
             // zlib: the flush is complete when it returns with output space left.
-            if rest.is_empty() && out.len() < out.capacity() {
+            if rest.is_empty() && used < self.buf.len() {
                 break;
             }
         }
         if fin {
-            if out.ends_with(&TAIL) {
-                out.truncate(out.len() - TAIL.len());
+            if self.buf[..used].ends_with(&TAIL) {
+                used -= TAIL.len();
             }
-            if out.is_empty() {
-                out.push(0x00);
+            if used == 0 {
+                // The loop left room: `used < buf.len()`.
+                self.buf[0] = 0x00;
+                used = 1;
             }
         }
-        Ok(out)
+        Ok(&self.buf[..used])
     }
 
-    /// Takes back the buffer [`compress`](Self::compress) returned, to reuse it.
-    pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
-        if buf.capacity() <= KEEP_BUFFER {
-            self.buf = buf;
-        }
-    }
-
-    /// Forgets the window: the next message is compressed on its own (no context takeover).
+    /// Forgets the window (the next message is compressed on its own, no context takeover)
+    /// and a large output buffer.
     pub(crate) fn reset(&mut self) {
         self.z.reset();
+        self.trim();
     }
+
+    /// Releases the output buffer if one message made it large.
+    pub(crate) fn trim(&mut self) {
+        if self.buf.len() > KEEP_BUFFER {
+            self.buf = Vec::new();
+        }
+    }
+}
+
+std::thread_local! {
+    /// The compressor this thread's connections share for the messages each compresses on
+    /// its own (no context takeover): it holds nothing between messages, so one serves them
+    /// all, and an idle or active connection holds none.
+    static SHARED: RefCell<Option<Box<Deflater>>> = const { RefCell::new(None) };
+}
+
+/// Takes this thread's shared compressor if it has `settings`, or builds one. Give it back
+/// with [`give_back`] once the message is complete.
+pub(crate) fn take_shared(settings: Settings) -> Box<Deflater> {
+    SHARED
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()
+        .filter(|d| d.settings == settings)
+        .unwrap_or_else(|| Box::new(Deflater::new(settings)))
+}
+
+/// Resets `deflater` and keeps it as this thread's shared compressor (replacing one with
+/// other settings).
+pub(crate) fn give_back(mut deflater: Box<Deflater>) {
+    deflater.reset();
+    // During thread teardown there is no slot: the compressor is dropped.
+    let _ = SHARED.try_with(|slot| *slot.borrow_mut() = Some(deflater));
+}
+
+/// Compresses a whole message on its own (no context) with this thread's shared compressor,
+/// handing the frame payload to `f`.
+pub(crate) fn compress_alone<R>(
+    settings: Settings,
+    data: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, CompressError> {
+    let mut deflater = take_shared(settings);
+    let result = deflater.compress(data, true).map(f);
+    give_back(deflater);
+    result
 }
 
 #[cfg(test)]
@@ -214,14 +279,14 @@ mod tests {
     #[test]
     fn rfc7692_examples() {
         // §7.2.3.1: "Hello" in one compressed message.
-        let mut d = Deflater::new(6, 15);
+        let mut d = Deflater::new(Settings::new(6, 15, 8));
         assert_eq!(
-            d.compress(b"Hello", true).unwrap(),
+            d.compress(b"Hello", true).unwrap().to_vec(),
             [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
         );
         // §7.2.3.2: a second "Hello" with the window shared.
         assert_eq!(
-            d.compress(b"Hello", true).unwrap(),
+            d.compress(b"Hello", true).unwrap().to_vec(),
             [0xf2, 0x00, 0x11, 0x00, 0x00]
         );
         let mut i = Inflater::new(15);
@@ -246,7 +311,12 @@ mod tests {
             assert_eq!(inflate(&mut Inflater::new(15), payload).unwrap(), b"Hello");
         }
         // §7.2.3.6: an empty message.
-        assert_eq!(Deflater::new(6, 15).compress(b"", true).unwrap(), [0x00]);
+        assert_eq!(
+            Deflater::new(Settings::new(6, 15, 8))
+                .compress(b"", true)
+                .unwrap(),
+            [0x00]
+        );
         assert_eq!(inflate(&mut Inflater::new(15), &[0x00]).unwrap(), b"");
     }
 
@@ -271,12 +341,12 @@ mod tests {
 
     #[test]
     fn fragments_keep_their_flush_markers() {
-        let mut d = Deflater::new(6, 15);
-        let mut payload = d.compress(b"Hel", false).unwrap();
+        let mut d = Deflater::new(Settings::new(6, 15, 8));
+        let mut payload = d.compress(b"Hel", false).unwrap().to_vec();
         assert!(payload.ends_with(&TAIL), "a non-final frame keeps its tail");
         payload.extend(d.compress(b"lo", true).unwrap());
         // Nothing new to flush: the last frame still completes an empty stored block.
-        let mut first = d.compress(b"Hello", false).unwrap();
+        let mut first = d.compress(b"Hello", false).unwrap().to_vec();
         first.extend(d.compress(b"", true).unwrap());
         let mut i = Inflater::new(15);
         assert_eq!(inflate(&mut i, &payload).unwrap(), b"Hello");
@@ -286,7 +356,10 @@ mod tests {
     #[test]
     fn output_is_bounded_per_step() {
         let data = vec![b'a'; 1 << 20];
-        let payload = Deflater::new(9, 15).compress(&data, true).unwrap();
+        let payload = Deflater::new(Settings::new(9, 15, 8))
+            .compress(&data, true)
+            .unwrap()
+            .to_vec();
         let mut i = Inflater::new(15);
         let (used, out) = i.step(&payload, None, 100).unwrap();
         assert_eq!(out.len(), 100);
@@ -297,9 +370,10 @@ mod tests {
 
     #[test]
     fn masked_input_is_unmasked_at_any_phase() {
-        let payload = Deflater::new(6, 15)
+        let payload = Deflater::new(Settings::new(6, 15, 8))
             .compress(b"Hello, Hello, Hello", true)
-            .unwrap();
+            .unwrap()
+            .to_vec();
         let key = [0x37, 0xfa, 0x21, 0x3d];
         let mut masked = payload.clone();
         apply_mask(&mut masked, key, 0);

@@ -2,7 +2,7 @@
 
 use alloc::boxed::Box;
 
-use super::codec::{Deflater, Inflater, TAIL};
+use super::codec::{self, Deflater, Inflater, Settings, TAIL};
 use super::{DeflateConfig, DeflateParams};
 use crate::error::ProtocolError;
 use crate::extensions::seam::{Codec, EncodeError, Step};
@@ -10,13 +10,21 @@ use crate::frame::RSV1;
 
 /// The agreed parameters, and the compressor and decompressor, each created when first
 /// needed (an idle connection holds neither).
+///
+/// Unless the configuration keeps the compressor's context and the peer allows it, every
+/// message is compressed on its own by the compressor this thread's connections share
+/// ([`codec::take_shared`]): the connection borrows it for a whole message, or holds it from
+/// the first fragment of a fragmented one to the last.
 pub(crate) struct PerMessageDeflate {
     /// Our role: which direction each parameter applies to.
     server: bool,
     params: DeflateParams,
-    level: u8,
+    settings: Settings,
     threshold: usize,
+    /// The compressor keeps its window between messages (it is this connection's own).
+    keep_context: bool,
     inflater: Option<Box<Inflater>>,
+    /// Our own compressor (context kept), or the shared one during a fragmented message.
     deflater: Option<Box<Deflater>>,
     /// Bytes of the 4-byte tail (RFC 7692 §7.2.2) still to feed after the current frame's
     /// payload: 4 for the last frame of a non-empty message, else 0.
@@ -28,11 +36,13 @@ pub(crate) struct PerMessageDeflate {
 impl PerMessageDeflate {
     /// The extension for a server (`server`) or a client that agreed to `params`.
     pub(crate) fn new(server: bool, params: DeflateParams, config: &DeflateConfig) -> Self {
+        let window_bits = config.window_bits.min(params.window_bits(server));
         Self {
             server,
             params,
-            level: config.level,
+            settings: Settings::new(config.level, window_bits, config.mem_level),
             threshold: config.threshold,
+            keep_context: config.context_takeover && !params.no_context_takeover(server),
             inflater: None,
             deflater: None,
             tail: 0,
@@ -44,12 +54,6 @@ impl PerMessageDeflate {
     /// honour (an 8-bit limit is kept by sending uncompressed).
     fn can_send(&self) -> bool {
         self.params.window_bits(self.server) >= 9
-    }
-
-    fn deflater(&mut self) -> &mut Deflater {
-        let (level, bits) = (self.level, self.params.window_bits(self.server));
-        self.deflater
-            .get_or_insert_with(|| Box::new(Deflater::new(level, bits)))
     }
 }
 
@@ -135,24 +139,54 @@ impl Codec for PerMessageDeflate {
             }
     }
 
-    /// Compresses `data` into one frame's payload. At the end of the message the compressor
-    /// forgets its window if we do not take over our context (RFC 7692 §7.1.1).
+    /// Compresses `data` into one frame's payload: with our own compressor if we keep the
+    /// context, else on its own with the thread's shared one (RFC 7692 §7.1.1 lets a sender
+    /// always forget its window).
     fn outbound(
         &mut self,
         data: &[u8],
         fin: bool,
         emit: &mut dyn FnMut(&[u8]),
     ) -> Result<(), EncodeError> {
-        let reset = fin && self.params.no_context_takeover(self.server);
-        let deflater = self.deflater();
-        // zlib fails only on misuse.
-        let payload = deflater.compress(data, fin).map_err(|_| EncodeError)?;
-        emit(&payload);
-        deflater.recycle(payload);
-        if reset {
-            deflater.reset();
+        if !self.keep_context && fin && self.deflater.is_none() {
+            // A whole message: borrow the shared compressor for it.
+            return self.encode_standalone(data, emit);
         }
-        Ok(())
+        let settings = self.settings;
+        let keep_context = self.keep_context;
+        let mut deflater = match self.deflater.take() {
+            Some(deflater) => deflater,
+            None if keep_context => Box::new(Deflater::new(settings)),
+            None => codec::take_shared(settings),
+        };
+        // zlib fails only on misuse.
+        let result = deflater.compress(data, fin).map(&mut *emit);
+        if keep_context || !fin {
+            if fin {
+                deflater.trim();
+            }
+            self.deflater = Some(deflater);
+        } else {
+            codec::give_back(deflater);
+        }
+        result.map_err(|_| EncodeError)
+    }
+
+    /// The key under which a message compressed on its own by this connection can be shared
+    /// with others: the window it is compressed with (any level decodes the same), or `None`
+    /// if this connection compresses with its context.
+    fn standalone_key(&self) -> Option<u8> {
+        (!self.keep_context && self.can_send()).then_some(self.settings.window_bits)
+    }
+
+    /// Compresses a whole message on its own, as [`standalone_key`](Codec::standalone_key)
+    /// allows sharing.
+    fn encode_standalone(
+        &self,
+        data: &[u8],
+        emit: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), EncodeError> {
+        codec::compress_alone(self.settings, data, emit).map_err(|_| EncodeError)
     }
 
     fn release(&mut self) {
