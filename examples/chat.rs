@@ -167,7 +167,8 @@ async fn session(stream: TcpStream, conn: Connection, mut member: Member) -> io:
             }
             frame = member.inbox.recv(), if ws.state() == ReadyState::Open => match frame {
                 Ok(frame) if ws.buffered_amount() <= MAX_BUFFERED => {
-                    send_or_close(&mut ws, &frame).await;
+                    // Encoded once for the whole room: no per-client encoding or copy.
+                    let _ = ws.send_prepared(&frame).await;
                 }
                 // Too slow: the policy is to disconnect rather than skip messages.
                 Ok(_) | Err(RecvError::Lagged(_)) => {

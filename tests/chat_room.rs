@@ -25,7 +25,7 @@ fn drain(member: &mut Member) -> Vec<ServerMessage> {
     let mut frames = Vec::new();
     loop {
         match member.inbox.try_recv() {
-            Ok(frame) => frames.push(serde_json::from_str(&frame).expect("valid JSON")),
+            Ok(frame) => frames.push(serde_json::from_slice(&frame.payload()).expect("valid JSON")),
             Err(TryRecvError::Empty) => return frames,
             Err(e) => panic!("inbox: {e}"),
         }

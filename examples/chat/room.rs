@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use wsmachine::CloseCode;
+use wsmachine::{CloseCode, PreparedMessage};
 
 /// Messages kept for newcomers.
 pub const HISTORY_LEN: usize = 50;
@@ -138,10 +138,12 @@ pub fn clean_nick(raw: &str) -> Option<String> {
 /// Who is online and what was said lately; one per server, shared by the sessions.
 pub struct Room {
     state: Mutex<State>,
-    /// Every frame for everyone, serialized once. Sent under the state lock, so the frames
-    /// arrive in the order of the state changes and a newcomer's history and inbox neither
-    /// overlap nor leave a gap.
-    broadcast: broadcast::Sender<Arc<str>>,
+    /// Every frame for everyone, serialized and encoded once (a [`PreparedMessage`]: each
+    /// session queues the same frame, compressed once for all the sessions that compress
+    /// messages on their own). Sent under the state lock, so the frames arrive in the order
+    /// of the state changes and a newcomer's history and inbox neither overlap nor leave a
+    /// gap.
+    broadcast: broadcast::Sender<PreparedMessage>,
     clock: fn() -> Millis,
 }
 
@@ -269,7 +271,7 @@ impl Room {
 
     fn send(&self, message: &ServerMessage) {
         // An error only means nobody is listening.
-        let _ = self.broadcast.send(message.encode().into());
+        let _ = self.broadcast.send(PreparedMessage::text(message.encode()));
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -299,7 +301,7 @@ pub struct Member {
     /// Frames for this client alone, to send before anything from the inbox: `you`, `history`.
     pub greeting: Vec<String>,
     /// Frames for everyone, from the moment of joining.
-    pub inbox: broadcast::Receiver<Arc<str>>,
+    pub inbox: broadcast::Receiver<PreparedMessage>,
 }
 
 impl Member {

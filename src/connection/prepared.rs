@@ -77,13 +77,6 @@ pub(super) struct Encoded {
     pub(super) header_len: usize,
 }
 
-#[cfg(feature = "deflate")]
-impl Encoded {
-    pub(super) fn payload(&self) -> &[u8] {
-        &self.frame[self.header_len..]
-    }
-}
-
 impl PreparedMessage {
     /// A text message.
     pub fn text(text: impl Into<Text>) -> Self {
@@ -158,6 +151,11 @@ impl PreparedMessage {
     /// The frame a server sends uncompressed, header and payload.
     pub(super) fn frame(&self) -> &Bytes {
         &self.inner.frame
+    }
+
+    /// The length of the frame's header.
+    pub(super) fn header_len(&self) -> usize {
+        self.inner.header_len
     }
 
     /// The payload, borrowed.

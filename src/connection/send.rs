@@ -3,11 +3,13 @@
 
 use alloc::boxed::Box;
 
+use bytes::Bytes;
+
 use super::{Connection, MessageKind, Payload, PreparedMessage, Sending};
 use crate::close::CloseCode;
 use crate::error::SendError;
 use crate::extensions::seam::EncodeError;
-use crate::frame::output::{Body, Output};
+use crate::frame::output::{Body, Output, ZERO_COPY_MIN};
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::mask_source::MaskSource;
 use crate::utf8::Utf8Validator;
@@ -80,16 +82,8 @@ impl Connection {
         let encoded =
             message.compressible() && self.extensions.outbound_applies(Some(message.len()));
         if !encoded {
-            match self.masking_key() {
-                None => self.out.push_encoded(message.frame().clone()),
-                key => self.out.push_frame(
-                    opcode,
-                    true,
-                    0,
-                    key,
-                    Body::Borrowed(message.payload_slice()),
-                ),
-            }
+            let key = self.masking_key();
+            self.push_prepared(opcode, 0, key, message.frame(), message.header_len());
             return Ok(());
         }
         #[cfg(feature = "deflate")]
@@ -101,12 +95,8 @@ impl Connection {
                     extensions.encode_standalone(data, emit)
                 })
                 .map_err(|EncodeError| SendError::ExtensionFailed)?;
-            match self.masking_key() {
-                None => self.out.push_encoded(frame.frame),
-                key => self
-                    .out
-                    .push_frame(opcode, true, rsv, key, Body::Borrowed(frame.payload())),
-            }
+            let key = self.masking_key();
+            self.push_prepared(opcode, rsv, key, &frame.frame, frame.header_len);
             return Ok(());
         }
         // The extension encodes with this connection's own state.
@@ -117,6 +107,25 @@ impl Connection {
             true,
             Body::Borrowed(message.payload_slice()),
         )
+    }
+
+    /// Queues a frame encoded beforehand (`header_len` bytes of header, then the payload): a
+    /// server queues a large one as it is, by reference; anything else goes through the
+    /// ordinary encoder (a client masks it; a short frame is cheaper to encode than to share).
+    fn push_prepared(
+        &mut self,
+        opcode: OpCode,
+        rsv: u8,
+        key: Option<[u8; 4]>,
+        frame: &Bytes,
+        header_len: usize,
+    ) {
+        if key.is_none() && frame.len() >= ZERO_COPY_MIN {
+            self.out.push_encoded(frame.clone());
+        } else {
+            let payload = Body::Borrowed(&frame[header_len..]);
+            self.out.push_frame(opcode, true, rsv, key, payload);
+        }
     }
 
     /// Sends one fragment of a message (see [`Connection::send_fragment`]).

@@ -215,7 +215,7 @@ impl Output {
     }
 
     /// Queues a frame encoded beforehand (a server's, unmasked), as it is: by reference if it
-    /// is large, else as a copy of its bytes.
+    /// is at least [`ZERO_COPY_MIN`] bytes long, else as a copy of its bytes.
     pub(crate) fn push_encoded(&mut self, frame: Bytes) {
         self.push_shared(frame);
     }

@@ -292,6 +292,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Ok(())
     }
 
+    /// Queues a prepared message (nothing is written yet).
+    pub(crate) fn start_send_prepared(
+        &mut self,
+        message: &wsmachine::PreparedMessage,
+    ) -> Result<(), Error> {
+        if self.done {
+            return Err(Error::AlreadyClosed);
+        }
+        self.conn.send_prepared(message)?;
+        self.changes += 1;
+        Ok(())
+    }
+
     /// Writes all queued output and flushes it.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll_write_down_to(cx, 0)

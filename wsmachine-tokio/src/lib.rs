@@ -229,4 +229,4 @@ pub use upgrade::{Refusal, UpgradedIo, Upgrading, upgrade};
 pub use websocket::WebSocket;
 /// The protocol core, for its types (`Config`, `CloseCode`, `CloseFrame`, `Text`, ...).
 pub use wsmachine;
-pub use wsmachine::{Bytes, CloseCode, CloseFrame, CloseOutcome, Config, Text};
+pub use wsmachine::{Bytes, CloseCode, CloseFrame, CloseOutcome, Config, PreparedMessage, Text};

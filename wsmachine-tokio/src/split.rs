@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
-use wsmachine::{CloseCode, CloseOutcome};
+use wsmachine::{CloseCode, CloseOutcome, PreparedMessage};
 
 use crate::driver::Driver;
 use crate::{Error, Message, WebSocket};
@@ -178,6 +178,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
             Side::Write,
             &mut Context::from_waker(Waker::noop()),
             |d, _| d.start_send(message),
+        )?;
+        self.flush().await
+    }
+
+    /// Sends a prepared message, as [`WebSocket::send_prepared`].
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.shared.poll(
+            Side::Write,
+            &mut Context::from_waker(Waker::noop()),
+            |d, _| d.start_send_prepared(message),
         )?;
         self.flush().await
     }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
-use wsmachine::{CloseCode, CloseOutcome, Connection, Negotiated, ReadyState};
+use wsmachine::{CloseCode, CloseOutcome, Connection, Negotiated, PreparedMessage, ReadyState};
 
 use crate::driver::{DEFAULT_MAX_BUFFERED, Driver};
 use crate::split::{self, ReadHalf, WriteHalf};
@@ -86,6 +86,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// [above](Self#cancel-safety): once polled, the message is queued exactly once.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.driver.start_send(message.into())?;
+        self.flush().await
+    }
+
+    /// Sends a message encoded once for many connections, as [`send`](Self::send) sends
+    /// others: the way to fan one message out to many sockets without encoding (or, with
+    /// permessage-deflate, compressing) it for each. See [`PreparedMessage`] for what is
+    /// shared.
+    ///
+    /// ```no_run
+    /// # async fn broadcast(sockets: &mut [wsmachine_tokio::WebSocket<tokio::net::TcpStream>]) {
+    /// use wsmachine_tokio::PreparedMessage;
+    /// let news = PreparedMessage::text("{\"price\":101.5}");
+    /// for ws in sockets {
+    ///     let _ = ws.send_prepared(&news).await; // a failed socket does not stop the others
+    /// }
+    /// # }
+    /// ```
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.driver.start_send_prepared(message)?;
         self.flush().await
     }
 
