@@ -14,7 +14,7 @@ use wsmachine::extensions::DeflateParams;
 use wsmachine::frame::OpCode;
 use wsmachine::{
     CloseCode, CloseFrame, CloseOutcome, Config, Connection, Event, Initiator, MessageKind,
-    Negotiated, ReadyState, Role,
+    Negotiated, PreparedMessage, ReadyState, Role,
 };
 use wsmachine_testkit::{Pair, WireChecker};
 
@@ -25,6 +25,14 @@ use crate::spread_windows;
 pub enum SideOp {
     SendText(String),
     SendBinary(Vec<u8>),
+    /// A prepared message (text: the data made valid UTF-8), maybe never compressed.
+    SendPrepared {
+        text: bool,
+        data: Vec<u8>,
+        compress: bool,
+    },
+    /// The last prepared message again (its shared forms already built).
+    ResendPrepared,
     SendLarge {
         byte: u8,
         len: u16,
@@ -77,6 +85,10 @@ pub struct SideConfig {
     /// permessage-deflate compression level and threshold, when it is agreed.
     pub deflate_level: u8,
     pub deflate_threshold: u8,
+    /// permessage-deflate: keep the compressor's context, and its window and memory level.
+    pub deflate_context_takeover: bool,
+    pub deflate_window: u8,
+    pub deflate_mem_level: u8,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -103,6 +115,9 @@ fn connection(
     c.streaming = config.streaming;
     c.deflate.level = config.deflate_level % 10;
     c.deflate.threshold = usize::from(config.deflate_threshold);
+    c.deflate.context_takeover = config.deflate_context_takeover;
+    c.deflate.window_bits = 9 + config.deflate_window % 7;
+    c.deflate.mem_level = 1 + config.deflate_mem_level % 9;
     let mut negotiated = Negotiated::new();
     if let Some(params) = deflate.map(spread_windows) {
         negotiated = negotiated.with_deflate(params);
@@ -132,6 +147,8 @@ struct Side {
     /// The peer's Close frame, as reported.
     close_event: Option<CloseFrame>,
     outcome: Option<CloseOutcome>,
+    /// The last prepared message and what it says.
+    prepared: Option<(PreparedMessage, Message)>,
 }
 
 impl Side {
@@ -145,6 +162,34 @@ impl Side {
             SideOp::SendBinary(b) => {
                 if conn.send_binary(&b[..]).is_ok() {
                     self.sent.push((MessageKind::Binary, b.clone()));
+                }
+            }
+            SideOp::SendPrepared {
+                text,
+                data,
+                compress,
+            } => {
+                let (message, said) = if *text {
+                    let s = String::from_utf8_lossy(data).into_owned();
+                    let said = (MessageKind::Text, s.as_bytes().to_vec());
+                    (PreparedMessage::text(s), said)
+                } else {
+                    let said = (MessageKind::Binary, data.clone());
+                    (PreparedMessage::binary(data.clone()), said)
+                };
+                let message = if *compress {
+                    message
+                } else {
+                    message.uncompressed()
+                };
+                self.prepared = Some((message, said));
+                self.act(conn, &SideOp::ResendPrepared);
+            }
+            SideOp::ResendPrepared => {
+                if let Some((message, said)) = &self.prepared {
+                    if conn.send_prepared(message).is_ok() {
+                        self.sent.push(said.clone());
+                    }
                 }
             }
             SideOp::SendLarge { byte, len } => {
