@@ -496,7 +496,7 @@
 //! | `getrandom` | yes | [`OsRandom`], the OS CSPRNG masking-key source that [`Connection::client`] gives clients and [`ClientHandshake::new`] draws its nonce from |
 //! | `simdutf8` | yes | SIMD UTF-8 validation of text, with the same results as `core::str::from_utf8` |
 //! | `http` | no | [`handshake`] interop with `http::Request`/`http::Response` (hyper, axum) and the extended CONNECT over HTTP/2 and HTTP/3 (RFC 8441, RFC 9220), both roles |
-//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions::deflate` module, the handshake glue, compression in the connection; needs `std` (flate2 with the pure-Rust zlib-rs backend) |
+//! | `deflate` | no | permessage-deflate (RFC 7692): the `extensions::deflate` module, the handshake glue, compression in the connection; needs `std` (the pure-Rust zlib-rs) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for the public value types, to fuzz your own code with ours |
 //!
 //! Without default features the crate is `no_std` + `alloc` (it builds for
