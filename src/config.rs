@@ -146,8 +146,8 @@ pub struct DeflateConfig {
     /// connections of a thread share (each borrows it for one message): a connection holds
     /// no compressor, and a message prepared once can be sent compressed to any number of
     /// connections ([`PreparedMessage`](crate::PreparedMessage)). With `true`, each
-    /// connection owns a compressor for its life (hundreds of KiB: see the table in
-    /// [`extensions::deflate`](crate::extensions::deflate)), and a stream of similar short
+    /// connection owns a compressor for its life (hundreds of KiB: see the table in the
+    /// `extensions::deflate` module, feature `deflate`), and a stream of similar short
     /// messages compresses much better, since each can refer to the ones before it.
     pub context_takeover: bool,
 }

@@ -451,10 +451,13 @@
 //! steady state allocates nothing per message. One `receive` queues at most a few dozen
 //! events; input beyond that waits, copied, until the events are taken.
 //!
-//! With permessage-deflate the compressor and decompressor are created with the first
-//! message that needs them (about 370 KiB and 75 KiB with 15-bit windows), not when the
-//! extension is agreed. A compressed message is inflated in steps of at most 16 KiB
-//! as its payload arrives, so a message that inflates to gigabytes fails with 1009 after the
+//! With permessage-deflate the decompressor is created with the first compressed message
+//! received (about 50 KiB), not when the extension is agreed; what we send is compressed one
+//! message at a time by a compressor the connections of a thread share, so an active
+//! compressed connection holds about 55 KiB in all (keeping the compressor's context
+//! between messages, [`DeflateConfig::context_takeover`], costs a compressor per connection:
+//! see the table in the `extensions::deflate` docs). A compressed message is inflated in
+//! small steps as its payload arrives, so a message that inflates to gigabytes fails with 1009 after the
 //! limit's worth of output, having used about the limit in memory.
 //!
 //! # Compression (feature `deflate`)
@@ -484,9 +487,16 @@
 //! # }
 //! ```
 //!
-//! The compressor resets per message when its side agreed to no context takeover; an agreed
-//! 8-bit window, which zlib-class compressors cannot produce, is honoured by sending that
-//! direction uncompressed.
+//! Each message is compressed on its own unless [`DeflateConfig::context_takeover`] is set
+//! and the peer did not ask for no context takeover; an agreed 8-bit window, which
+//! zlib-class compressors cannot produce, is honoured by sending that direction uncompressed.
+//!
+//! # Sending one message to many connections
+//!
+//! [`PreparedMessage`] encodes a message once; [`Connection::send_prepared`] queues it on
+//! each connection without encoding it again or copying its payload (a server queues the
+//! shared frame by reference from 4 KiB), and with permessage-deflate the connections that
+//! compress each message on their own share one compressed frame.
 //!
 //! # Feature flags
 //!
