@@ -128,12 +128,16 @@ pub struct DeflateConfig {
     /// tiny messages the DEFLATE overhead outweighs the gain. `usize::MAX` never compresses
     /// (we still read compressed messages). Fragmented messages
     /// ([`send_fragment`](crate::Connection::send_fragment)) are always compressed, since
-    /// their size is not known when their first frame goes out.
+    /// their size is not known when their first frame goes out. To send one message
+    /// uncompressed whatever its size, send it as
+    /// [`PreparedMessage::uncompressed`](crate::PreparedMessage::uncompressed).
     pub threshold: usize,
     /// The largest LZ77 window, in bits (9–15), our compressor uses; default 15. The window
     /// the handshake agreed for what we send lowers it further. A smaller window costs the
     /// compressor less memory and finds fewer matches. Values outside 9–15 are brought into
-    /// that range.
+    /// that range. The peer's window, which our decompressor must hold, is negotiated instead
+    /// (`DeflateOptions`: `client_max_window_bits` on a server, `server_max_window_bits` on a
+    /// client); zlib-rs's decompressor allocates a 32 KiB window whatever it is.
     pub window_bits: u8,
     /// zlib's memory level (1–9) for our compressor: the size of its buffer of pending
     /// symbols, `2^(mem_level + 8)` bytes; default 8, zlib's. Lower saves memory and

@@ -127,9 +127,12 @@ fn echo_round_trip_and_clean_close() {
     ws.send("hello").unwrap();
     ws.send_binary(&big).unwrap();
     ws.send_text("κόσμε").unwrap();
+    let prepared = wsmachine::PreparedMessage::binary(pattern(3, 10_000));
+    ws.send_prepared(&prepared).unwrap();
     assert_eq!(ws.read().unwrap(), Event::Text("hello".into()));
     assert_eq!(ws.read().unwrap(), Event::Binary(Bytes::from(big.clone())));
     assert_eq!(ws.read().unwrap(), Event::Text("κόσμε".into()));
+    assert_eq!(ws.read().unwrap(), Event::Binary(prepared.payload()));
     ws.send_ping(b"still there?").unwrap();
     assert_eq!(
         ws.read().unwrap(),
@@ -153,7 +156,8 @@ fn echo_round_trip_and_clean_close() {
     let seen = server.join().unwrap().unwrap();
     assert_eq!(seen[0], Event::Text("hello".into()));
     assert_eq!(seen[1], Event::Binary(Bytes::from(big)));
-    assert_eq!(seen[3], Event::Ping(Bytes::from_static(b"still there?")));
+    assert_eq!(seen[3], Event::Binary(prepared.payload()));
+    assert_eq!(seen[4], Event::Ping(Bytes::from_static(b"still there?")));
     let Some(Event::Closed(outcome)) = seen.last() else {
         panic!()
     };

@@ -267,6 +267,13 @@ impl<S: Transport> WebSocket<S> {
         self.flush()
     }
 
+    /// Sends a message encoded once for many connections and writes it out (see
+    /// [`PreparedMessage`](crate::PreparedMessage) for what is shared).
+    pub fn send_prepared(&mut self, message: &crate::PreparedMessage) -> Result<(), Error> {
+        self.conn.send_prepared(message)?;
+        self.flush()
+    }
+
     /// Sends one fragment of a message (RFC 6455 §5.4) and writes it out: the first opens a
     /// message of `kind`, `fin` ends it. See [`Connection::send_fragment`].
     pub fn send_fragment<'a>(
