@@ -212,30 +212,44 @@ impl Deflater {
     }
 }
 
+/// Compressors a thread keeps for its connections, at most: one per distinct setting in use
+/// (a server whose clients agreed to different windows uses several).
+const SHARED_PER_THREAD: usize = 4;
+
 std::thread_local! {
-    /// The compressor this thread's connections share for the messages each compresses on
-    /// its own (no context takeover): it holds nothing between messages, so one serves them
-    /// all, and an idle or active connection holds none.
-    static SHARED: RefCell<Option<Box<Deflater>>> = const { RefCell::new(None) };
+    /// The compressors this thread's connections share for the messages each compresses on
+    /// its own (no context takeover): a compressor holds nothing between messages, so one
+    /// serves them all, and an idle or active connection holds none. The most recently used
+    /// last.
+    static SHARED: RefCell<Vec<Box<Deflater>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Takes this thread's shared compressor if it has `settings`, or builds one. Give it back
-/// with [`give_back`] once the message is complete.
+/// Takes this thread's shared compressor with `settings`, or builds one. Give it back with
+/// [`give_back`] once the message is complete.
 pub(crate) fn take_shared(settings: Settings) -> Box<Deflater> {
     SHARED
-        .try_with(|slot| slot.borrow_mut().take())
+        .try_with(|shared| {
+            let mut shared = shared.borrow_mut();
+            let at = shared.iter().rposition(|d| d.settings == settings)?;
+            Some(shared.remove(at))
+        })
         .ok()
         .flatten()
-        .filter(|d| d.settings == settings)
         .unwrap_or_else(|| Box::new(Deflater::new(settings)))
 }
 
-/// Resets `deflater` and keeps it as this thread's shared compressor (replacing one with
-/// other settings).
+/// Resets `deflater` and keeps it among this thread's shared compressors (dropping the least
+/// recently used past [`SHARED_PER_THREAD`]).
 pub(crate) fn give_back(mut deflater: Box<Deflater>) {
     deflater.reset();
-    // During thread teardown there is no slot: the compressor is dropped.
-    let _ = SHARED.try_with(|slot| *slot.borrow_mut() = Some(deflater));
+    // During thread teardown there is no list: the compressor is dropped.
+    let _ = SHARED.try_with(|shared| {
+        let mut shared = shared.borrow_mut();
+        if shared.len() >= SHARED_PER_THREAD {
+            shared.remove(0);
+        }
+        shared.push(deflater);
+    });
 }
 
 /// Compresses a whole message on its own (no context) with this thread's shared compressor,
@@ -274,6 +288,32 @@ mod tests {
         }
         inflater.end_message(false);
         Ok(out)
+    }
+
+    #[test]
+    fn a_thread_keeps_a_few_shared_compressors_by_settings() {
+        let (a, b) = (Settings::new(6, 15, 8), Settings::new(1, 12, 5));
+        let first = take_shared(a);
+        let first_at: *const Deflater = &*first;
+        give_back(first);
+        give_back(take_shared(b));
+        // The compressor with `a` is still there, reset: it compresses as a new one does.
+        let mut again = take_shared(a);
+        assert!(core::ptr::eq(&*again, first_at));
+        assert_eq!(
+            again.compress(b"Hello", true).unwrap(),
+            [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
+        );
+        give_back(again);
+        // Past the bound, the least recently used goes.
+        for level in 0..SHARED_PER_THREAD as u8 {
+            give_back(Box::new(Deflater::new(Settings::new(level, 9, 1))));
+        }
+        SHARED.with(|shared| {
+            let shared = shared.borrow();
+            assert_eq!(shared.len(), SHARED_PER_THREAD);
+            assert!(shared.iter().all(|d| d.settings.window_bits == 9));
+        });
     }
 
     #[test]
