@@ -220,7 +220,9 @@ std::thread_local! {
     /// The compressors this thread's connections share for the messages each compresses on
     /// its own (no context takeover): a compressor holds nothing between messages, so one
     /// serves them all, and an idle or active connection holds none. The most recently used
-    /// last.
+    /// last. Boxed: connections hold them boxed during a fragmented message, and they move
+    /// between the list and the connections as they are.
+    #[allow(clippy::vec_box)]
     static SHARED: RefCell<Vec<Box<Deflater>>> = const { RefCell::new(Vec::new()) };
 }
 
