@@ -202,16 +202,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// The transport failed: the connection ends with 1006. A reset or a broken pipe is the
-    /// peer going away, reported as the outcome; any other error is reported as itself.
+    /// peer going away, reported as the outcome; an HTTP/2 stream reset is reported with its
+    /// reason; any other error is reported as itself.
     fn transport_failed(&mut self, e: io::Error) {
-        if !matches!(
-            e.kind(),
-            io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-        ) {
-            self.error = Some(Error::Io(e));
+        if let Some(error) = Error::from_transport(e) {
+            self.error = Some(error);
         }
         self.eof = true;
         self.done = true;

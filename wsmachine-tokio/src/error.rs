@@ -52,6 +52,11 @@ pub enum Error {
     #[cfg(feature = "h2")]
     #[cfg_attr(docsrs, doc(cfg(feature = "h2")))]
     H2(h2::Error),
+    /// HTTP/2: the peer reset the WebSocket's stream (RST_STREAM) with this reason, an abrupt
+    /// end: the connection's outcome is 1006 (abnormal closure), as for a lost TCP connection.
+    #[cfg(feature = "h2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "h2")))]
+    StreamReset(h2::Reason),
     /// hyper: the upgrade of the HTTP connection failed.
     #[cfg(feature = "hyper")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
@@ -87,6 +92,10 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "h2")]
             Self::H2(e) => write!(f, "HTTP/2 error: {e}"),
+            #[cfg(feature = "h2")]
+            Self::StreamReset(reason) => {
+                write!(f, "the peer reset the HTTP/2 stream ({reason})")
+            }
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => write!(f, "HTTP upgrade failed: {e}"),
         }
@@ -107,6 +116,25 @@ impl std::error::Error for Error {
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// What a failed transport reports from `recv`: nothing for the peer going away (a reset
+    /// or a broken pipe: the 1006 outcome says it all), the reason of an HTTP/2 stream reset,
+    /// and any other error as itself.
+    pub(crate) fn from_transport(e: io::Error) -> Option<Self> {
+        #[cfg(feature = "h2")]
+        if let Some(reason) = crate::h2::reset_reason(&e) {
+            return Some(Self::StreamReset(reason));
+        }
+        match e.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => None,
+            _ => Some(Self::Io(e)),
         }
     }
 }

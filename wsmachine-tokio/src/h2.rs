@@ -72,9 +72,6 @@ impl AsyncRead for H2Stream {
             }
             match ready!(this.recv.poll_data(cx)) {
                 Some(Ok(data)) => this.chunk = data,
-                Some(Err(e)) if e.is_reset() => {
-                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionReset, e)));
-                }
                 Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
                 None => this.eof = true,
             }
@@ -145,7 +142,17 @@ impl std::fmt::Debug for H2Stream {
     }
 }
 
+/// The reason of an HTTP/2 stream reset that `e` (an error of [`H2Stream`]) reports.
+pub(crate) fn reset_reason(e: &io::Error) -> Option<h2::Reason> {
+    let h2 = e.get_ref()?.downcast_ref::<h2::Error>()?;
+    if h2.is_reset() { h2.reason() } else { None }
+}
+
+/// An `h2` error as an I/O error that keeps it inside (a reset reads as `ConnectionReset`).
 fn io_error(e: h2::Error) -> io::Error {
+    if e.is_reset() {
+        return io::Error::new(io::ErrorKind::ConnectionReset, e);
+    }
     if e.is_io() {
         e.into_io()
             .unwrap_or_else(|| io::Error::other("h2 I/O error"))
