@@ -1,15 +1,19 @@
 //! WebSockets over HTTP/2 (RFC 8441) with the `h2` crate over loopback, both roles: messages
 //! far past HTTP/2's 64 KiB default windows (they get through only if received capacity is
 //! released and send capacity waited for), several WebSockets on one connection, a server
-//! without the extended CONNECT setting, and a refusal.
+//! without the extended CONNECT setting, and a refusal; against plain `h2` peers, the ends
+//! of a stream (END_STREAM is end of file, RST_STREAM a typed abrupt end, 1006) and flow
+//! control both ways (a peer that does not read gets one window, no more).
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use h2::ext::Protocol;
 use tokio::net::TcpStream;
 use wsmachine_testkit::driver::{bounded, loopback, serve_loopback, serve_once};
-use wsmachine_testkit::pattern;
+use wsmachine_testkit::{KEY, frame, pattern};
 use wsmachine_tokio::wsmachine::Bytes;
+use wsmachine_tokio::wsmachine::frame::OpCode;
 use wsmachine_tokio::{
     AcceptOptions, CloseCode, ConnectOptions, Error, Message, accept_h2, connect_h2, h2_client,
 };
@@ -141,6 +145,340 @@ async fn connect_without_version_is_refused() {
             text.extend_from_slice(&chunk);
         }
         assert!(!text.is_empty(), "the refusal explains itself");
+    })
+    .await;
+}
+
+// ---- plain `h2` peers: the ends of a stream, and flow control both ways ----
+
+/// An extended CONNECT for a WebSocket at `/` as a plain `h2` client writes it.
+fn extended_connect(addr: SocketAddr) -> http::Request<()> {
+    let mut request = http::Request::builder()
+        .method(http::Method::CONNECT)
+        .uri(format!("http://{addr}/"))
+        .header("sec-websocket-version", "13")
+        .body(())
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(Protocol::from_static("websocket"));
+    request
+}
+
+/// A plain `h2` client's WebSocket stream at our server, which runs `server` on the accepted
+/// WebSocket: the client's send half and receive half.
+async fn plain_client_at<F, Fut>(server: F) -> (h2::SendStream<Bytes>, h2::RecvStream)
+where
+    F: FnOnce(wsmachine_tokio::WebSocket<wsmachine_tokio::H2Stream>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (listener, addr) = loopback().await;
+    serve_once(listener, |stream| async move {
+        let mut connection = h2::server::Builder::new()
+            .enable_connect_protocol()
+            .handshake(stream)
+            .await
+            .unwrap();
+        let (request, respond) = connection.accept().await.unwrap().unwrap();
+        let ws = accept_h2(request, respond, &AcceptOptions::new())
+            .await
+            .unwrap();
+        // The connection task keeps the stream's I/O going while `server` runs.
+        let run = tokio::spawn(server(ws));
+        while let Some(Ok(_)) = connection.accept().await {}
+        run.await.unwrap();
+    });
+    let mut send_request = h2_client(TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap()
+        .ready()
+        .await
+        .unwrap();
+    let (response, send) = send_request
+        .send_request(extended_connect(addr), false)
+        .unwrap();
+    let response = response.await.unwrap();
+    assert_eq!(response.status(), 200);
+    (send, response.into_body())
+}
+
+/// A plain `h2` server (extended CONNECT enabled) that answers one WebSocket's CONNECT with
+/// `200` and runs `server` on the stream's halves; our client's WebSocket on it.
+async fn our_client_at<F, Fut>(server: F) -> wsmachine_tokio::WebSocket<wsmachine_tokio::H2Stream>
+where
+    F: FnOnce(h2::SendStream<Bytes>, h2::RecvStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (listener, addr) = loopback().await;
+    serve_once(listener, |stream| async move {
+        let mut connection = h2::server::Builder::new()
+            .enable_connect_protocol()
+            .handshake::<_, Bytes>(stream)
+            .await
+            .unwrap();
+        let (request, mut respond) = connection.accept().await.unwrap().unwrap();
+        assert_eq!(request.method(), http::Method::CONNECT);
+        let send = respond
+            .send_response(http::Response::new(()), false)
+            .unwrap();
+        let run = tokio::spawn(server(send, request.into_body()));
+        while let Some(Ok(_)) = connection.accept().await {}
+        run.await.unwrap();
+    });
+    let send_request = h2_client(TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap();
+    connect_h2(
+        send_request,
+        &format!("ws://{addr}/"),
+        &ConnectOptions::new(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Reads a stream to its END_STREAM, releasing capacity; the bytes, or the error that ended it.
+async fn read_to_end(body: &mut h2::RecvStream) -> Result<Vec<u8>, h2::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The peer's END_STREAM without a Close is the transport's end: the connection ends with
+/// 1006 (abnormal), after the messages before it.
+#[tokio::test]
+async fn end_stream_from_a_client_is_end_of_file_for_our_server() {
+    bounded(async {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let (mut send, mut body) = plain_client_at(|mut ws| async move {
+            let first = ws.recv().await.unwrap().unwrap();
+            let end = ws.recv().await;
+            let after = ws.recv().await;
+            let _ = done_tx.send((first, end, after, ws.close_outcome().cloned()));
+        })
+        .await;
+        let hi = frame(true, 0, OpCode::Text, Some(KEY), b"hi");
+        send.send_data(Bytes::from(hi), true).unwrap();
+        let (first, end, after, outcome) = done_rx.await.unwrap();
+        assert_eq!(first, Message::text("hi"));
+        match end {
+            Some(Err(Error::Closed(outcome))) => assert_eq!(outcome.code, CloseCode::ABNORMAL),
+            other => panic!("{other:?}"),
+        }
+        assert!(after.is_none());
+        assert!(!outcome.unwrap().clean);
+        // Our server ended its side too, with nothing sent.
+        assert_eq!(read_to_end(&mut body).await.unwrap(), b"");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn end_stream_from_a_server_is_end_of_file_for_our_client() {
+    bounded(async {
+        let (got_tx, got_rx) = tokio::sync::oneshot::channel();
+        let mut ws = our_client_at(|mut send, mut body| async move {
+            send.send_data(
+                Bytes::from(frame(true, 0, OpCode::Binary, None, b"\x01\x02")),
+                true,
+            )
+            .unwrap();
+            let _ = got_tx.send(read_to_end(&mut body).await.unwrap());
+        })
+        .await;
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(vec![1u8, 2])
+        );
+        match ws.recv().await {
+            Some(Err(Error::Closed(outcome))) => assert_eq!(outcome.code, CloseCode::ABNORMAL),
+            other => panic!("{other:?}"),
+        }
+        assert!(ws.recv().await.is_none());
+        // The client saw the end and ended its side, with nothing sent.
+        assert_eq!(got_rx.await.unwrap(), b"");
+    })
+    .await;
+}
+
+/// RST_STREAM from the peer is an abrupt end: `Error::StreamReset` with the reason, then
+/// `None`; the outcome is 1006.
+#[tokio::test]
+async fn reset_from_a_client_is_a_typed_abrupt_end_for_our_server() {
+    bounded(async {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let (mut send, _body) = plain_client_at(|mut ws| async move {
+            let first = ws.recv().await.unwrap().unwrap();
+            let end = ws.recv().await;
+            let after = ws.recv().await;
+            let _ = done_tx.send((first, end, after, ws.close_outcome().cloned()));
+        })
+        .await;
+        send.send_data(
+            Bytes::from(frame(true, 0, OpCode::Text, Some(KEY), b"x")),
+            false,
+        )
+        .unwrap();
+        // Let the frame arrive first: a reset discards what was not yet read.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        send.send_reset(h2::Reason::CANCEL);
+        let (first, end, after, outcome) = done_rx.await.unwrap();
+        assert_eq!(first, Message::text("x"));
+        match end {
+            Some(Err(Error::StreamReset(reason))) => assert_eq!(reason, h2::Reason::CANCEL),
+            other => panic!("{other:?}"),
+        }
+        assert!(after.is_none());
+        let outcome = outcome.unwrap();
+        assert!(
+            !outcome.clean && outcome.code == CloseCode::ABNORMAL,
+            "{outcome:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_from_a_server_is_a_typed_abrupt_end_for_our_client() {
+    bounded(async {
+        let mut ws = our_client_at(|mut send, _body| async move {
+            send.send_reset(h2::Reason::INTERNAL_ERROR);
+        })
+        .await;
+        match ws.recv().await {
+            Some(Err(Error::StreamReset(reason))) => {
+                assert_eq!(reason, h2::Reason::INTERNAL_ERROR);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(ws.recv().await.is_none());
+        assert_eq!(ws.close_outcome().unwrap().code, CloseCode::ABNORMAL);
+        // Sending after the end is refused, not queued.
+        assert!(matches!(ws.send("late").await, Err(Error::AlreadyClosed)));
+    })
+    .await;
+}
+
+/// HTTP/2's initial window (RFC 9113 §6.9.2), which the plain peers keep.
+const INITIAL_WINDOW: usize = 65_535;
+
+/// Sending waits for the peer's window: a server that does not read gets one window's worth
+/// and no more, and `send` stays pending (nothing piles up without bound); once the server
+/// reads and releases capacity, the message gets through whole.
+#[tokio::test]
+async fn our_client_waits_for_send_capacity() {
+    bounded(async {
+        let (read_tx, read_rx) = tokio::sync::oneshot::channel::<()>();
+        let (got_tx, mut got_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut ws = our_client_at(|_send, mut body| async move {
+            // Take what arrives without releasing capacity, until told to read.
+            let mut held = 0;
+            let mut read = std::pin::pin!(read_rx);
+            loop {
+                tokio::select! {
+                    chunk = body.data() => {
+                        let chunk = chunk.unwrap().unwrap();
+                        held += chunk.len();
+                        got_tx.send(held).unwrap();
+                    }
+                    _ = &mut read => break,
+                }
+            }
+            let _ = body.flow_control().release_capacity(held);
+            let mut bytes = held;
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap();
+                let _ = body.flow_control().release_capacity(chunk.len());
+                bytes += chunk.len();
+                got_tx.send(bytes).unwrap();
+            }
+        })
+        .await;
+        let big = pattern(1, 1 << 20);
+        {
+            let send = ws.send(big.clone());
+            // Not done while the server holds its window shut.
+            let stalled = tokio::time::timeout(std::time::Duration::from_millis(500), send).await;
+            assert!(stalled.is_err(), "send finished past the peer's window");
+        }
+        let mut held = 0;
+        while let Ok(n) = got_rx.try_recv() {
+            held = n;
+        }
+        assert!(
+            held > 0 && held <= INITIAL_WINDOW,
+            "{held} bytes reached a peer that granted {INITIAL_WINDOW}"
+        );
+        read_tx.send(()).unwrap();
+        // The dropped `send` left its message queued: flushing finishes it.
+        ws.flush().await.unwrap();
+        let header = 10; // 127 and a 64-bit length, 4 bytes of masking key
+        let total = big.len() + header + 4;
+        loop {
+            let n = got_rx.recv().await.unwrap();
+            assert!(n <= total);
+            if n == total {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Receiving releases capacity only as the application reads: a server WebSocket whose
+/// application does not call `recv` lets a plain client send one window's worth, no more;
+/// once it reads, the rest flows.
+#[tokio::test]
+async fn our_server_releases_capacity_as_it_reads() {
+    bounded(async {
+        let (start_tx, start_rx) = tokio::sync::oneshot::channel::<()>();
+        let (len_tx, len_rx) = tokio::sync::oneshot::channel();
+        let (mut send, _body) = plain_client_at(|mut ws| async move {
+            start_rx.await.unwrap();
+            if let Some(Ok(Message::Binary(data))) = ws.recv().await {
+                let _ = len_tx.send(data.len());
+            }
+        })
+        .await;
+        let big = pattern(2, 1 << 20);
+        let wire = Bytes::from(frame(true, 0, OpCode::Binary, Some(KEY), &big));
+        let mut sent = 0;
+        send.reserve_capacity(wire.len());
+        // Send what capacity allows until none comes for a while.
+        while let Ok(Some(capacity)) = tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            std::future::poll_fn(|cx| send.poll_capacity(cx)),
+        )
+        .await
+        {
+            let capacity = capacity.unwrap().min(wire.len() - sent);
+            if capacity == 0 {
+                continue;
+            }
+            send.send_data(wire.slice(sent..sent + capacity), false)
+                .unwrap();
+            sent += capacity;
+        }
+        assert!(
+            sent <= INITIAL_WINDOW,
+            "a peer that does not read granted {sent} bytes"
+        );
+        start_tx.send(()).unwrap();
+        while sent < wire.len() {
+            let capacity = std::future::poll_fn(|cx| send.poll_capacity(cx))
+                .await
+                .unwrap()
+                .unwrap()
+                .min(wire.len() - sent);
+            send.send_data(wire.slice(sent..sent + capacity), false)
+                .unwrap();
+            sent += capacity;
+        }
+        assert_eq!(len_rx.await.unwrap(), big.len());
     })
     .await;
 }
