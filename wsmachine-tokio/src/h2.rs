@@ -3,6 +3,7 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use h2::client::SendRequest;
 use h2::ext::Protocol;
@@ -26,11 +27,18 @@ const MAX_RESERVE: usize = 1 << 20;
 /// - **Flow control, sending.** A write reserves capacity, waits for it, and sends no more
 ///   than was assigned, so nothing piles up inside h2.
 /// - **The ends.** The peer's END_STREAM is end of file; `poll_shutdown` sends ours. A
-///   RST_STREAM from the peer reads as `ConnectionReset` (the WebSocket ends with 1006); a
-///   stream dropped before its END_STREAM is reset with `CANCEL`.
+///   RST_STREAM from the peer reads as `ConnectionReset` carrying the `h2::Error` (the
+///   WebSocket reports [`Error::StreamReset`] with the reason, and ends with 1006); a stream
+///   dropped before its END_STREAM is reset with `CANCEL`.
+/// - **Dropped after our END_STREAM, before the peer's.** `h2` would reset the stream at once
+///   and discard the DATA it has not written yet, our Close frame among them. So the stream
+///   lingers instead: a task on the current runtime keeps it open, discarding (and releasing
+///   the capacity of) what the peer still sends, until the peer ends or resets it, or for at
+///   most [`H2Stream::LINGER`].
 pub struct H2Stream {
     send: SendStream<Bytes>,
-    recv: RecvStream,
+    /// `None` only once dropped.
+    recv: Option<RecvStream>,
     /// Received bytes not yet read out.
     chunk: Bytes,
     /// The peer's END_STREAM was read.
@@ -40,11 +48,15 @@ pub struct H2Stream {
 }
 
 impl H2Stream {
+    /// How long a stream dropped after our END_STREAM waits for the peer's before h2 resets
+    /// it: 5 seconds.
+    pub const LINGER: Duration = Duration::from_secs(5);
+
     /// A transport over the two halves of a stream whose extended CONNECT was accepted.
     pub fn new(send: SendStream<Bytes>, recv: RecvStream) -> Self {
         Self {
             send,
-            recv,
+            recv: Some(recv),
             chunk: Bytes::new(),
             eof: false,
             ended: false,
@@ -59,18 +71,21 @@ impl AsyncRead for H2Stream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let Some(recv) = this.recv.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
         loop {
             if !this.chunk.is_empty() {
                 let n = this.chunk.len().min(buf.remaining());
                 buf.put_slice(&this.chunk.split_to(n));
                 // The bytes are ours now: let the peer send that much more.
-                let _ = this.recv.flow_control().release_capacity(n);
+                let _ = recv.flow_control().release_capacity(n);
                 return Poll::Ready(Ok(()));
             }
             if this.eof {
                 return Poll::Ready(Ok(()));
             }
-            match ready!(this.recv.poll_data(cx)) {
+            match ready!(recv.poll_data(cx)) {
                 Some(Ok(data)) => this.chunk = data,
                 Some(Err(e)) => return Poll::Ready(Err(io_error(e))),
                 None => this.eof = true,
@@ -129,7 +144,28 @@ impl Drop for H2Stream {
         if !self.ended {
             // Abandoned without END_STREAM: the peer sees an abnormal end.
             self.send.send_reset(h2::Reason::CANCEL);
+            return;
         }
+        let Some(mut recv) = self.recv.take() else {
+            return;
+        };
+        if self.eof || recv.is_end_stream() {
+            // Both ends are done: the stream is closed, nothing can be lost.
+            return;
+        }
+        // Without a runtime there is nothing to linger on: h2 resets the stream.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Holding the receive half keeps the stream open while h2 writes our last DATA.
+        runtime.spawn(async move {
+            let drain = async {
+                while let Some(Ok(data)) = recv.data().await {
+                    let _ = recv.flow_control().release_capacity(data.len());
+                }
+            };
+            let _ = tokio::time::timeout(Self::LINGER, drain).await;
+        });
     }
 }
 
