@@ -98,13 +98,29 @@
 //!
 //! # Transports
 //!
-//! A `WebSocket<S>` runs over any `S: AsyncRead + AsyncWrite + Unpin`.
+//! A `WebSocket<S>` runs over any `S: AsyncRead + AsyncWrite + Unpin`; the same `WebSocket`
+//! type, with the same methods and the same end reporting, serves every transport below.
 //!
-//! **TCP.** [`accept`] on an accepted `TcpStream` (set `TCP_NODELAY`); [`connect`] dials
-//! `ws://` URLs itself. [`client_on`] runs the client handshake on a stream you connected
-//! (a Unix socket, a proxy tunnel).
+//! ## TCP
 //!
-//! **TLS.** Clients: `wss://` URLs with feature `rustls-tls-webpki-roots` (Mozilla's roots),
+//! [`accept`] on an accepted `TcpStream` (set `TCP_NODELAY`); [`connect`] dials `ws://` URLs
+//! itself; [`client_on`] runs the client handshake on a stream you connected (a Unix socket,
+//! a proxy tunnel):
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), wsmachine_tokio::Error> {
+//! let stream = tokio::net::TcpStream::connect("127.0.0.1:9002").await?;
+//! stream.set_nodelay(true)?;
+//! let options = wsmachine_tokio::ConnectOptions::new().protocol("chat");
+//! let mut ws = wsmachine_tokio::client_on(stream, "ws://127.0.0.1:9002/chat", &options).await?;
+//! ws.send("hello").await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## TLS
+//!
+//! Clients: `wss://` URLs with feature `rustls-tls-webpki-roots` (Mozilla's roots),
 //! `rustls-tls-native-roots` (the system's), or `rustls` with
 //! `ConnectOptions::tls_config`; SNI and the certificate check use the URL's host.
 //! Servers: accept TLS with `tokio-rustls` and give the TLS stream to [`accept`]:
@@ -121,9 +137,14 @@
 //! # }
 //! ```
 //!
-//! **hyper and axum** (feature `hyper`). `upgrade` validates the request, gives the `101`
-//! (or, over HTTP/2, the `200` of an extended CONNECT) to return, and a future that yields the
-//! `WebSocket` once hyper hands the connection over:
+//! A server that offers ALPN `h2` too gets HTTP/2 connections from browsers: serve those as
+//! below (the chat example does both, `cargo run --example chat -- 127.0.0.1:8443 --tls`).
+//!
+//! ## hyper and axum
+//!
+//! Feature `hyper`. `upgrade` validates the request, gives the `101` (or, over HTTP/2, the
+//! `200` of an extended CONNECT) to return, and a future that yields the `WebSocket` once hyper
+//! hands the connection over:
 //!
 //! ```
 //! # #[cfg(feature = "hyper")]
@@ -153,14 +174,72 @@
 //! # }
 //! ```
 //!
-//! Serve the HTTP/1.1 connection `.with_upgrades()`. In axum, take the `Request` in the
-//! handler the same way.
+//! Serve an HTTP/1.1 connection `.with_upgrades()`. Over HTTP/2 the same handler accepts the
+//! extended CONNECT of RFC 8441 once the server enables it, which sends
+//! `SETTINGS_ENABLE_CONNECT_PROTOCOL`:
+//! `hyper::server::conn::http2::Builder::new(executor).enable_connect_protocol()`; each
+//! WebSocket is one stream, and hyper does the stream's flow control. In axum, take the
+//! `Request` in the handler the same way.
 //!
-//! **HTTP/2** (feature `h2`, RFC 8441). `H2Stream` is one `h2` stream as a transport, with
-//! flow control (capacity released as bytes are read, waited for before writing; END_STREAM
-//! as end of file; RST_STREAM as an abnormal end). A server hands each extended CONNECT to
-//! `accept_h2`; a client gets a `SendRequest` whose peer allows extended CONNECT from
-//! `h2_client` and opens any number of WebSockets on it with `connect_h2`.
+//! ## HTTP/2
+//!
+//! Feature `h2` (RFC 8441), both roles, over the `h2` crate. A server builds its connection
+//! with `enable_connect_protocol` and hands each extended CONNECT to `accept_h2`; a client
+//! gets a `SendRequest` from `h2_client` (over TCP with prior knowledge, or TLS with ALPN
+//! `h2`) and opens any number of WebSockets on the one connection with `connect_h2`, which
+//! fails with `Error::ExtendedConnectDisabled` unless the server's SETTINGS allowed it:
+//!
+//! ```no_run
+//! # #[cfg(feature = "h2")]
+//! # mod example {
+//! use tokio::net::TcpStream;
+//! use wsmachine_tokio::{AcceptOptions, ConnectOptions, Error, Message};
+//! use wsmachine_tokio::{accept_h2, connect_h2, h2_client};
+//!
+//! /// Server: every extended CONNECT on the connection is an echo WebSocket.
+//! async fn serve(tcp: TcpStream) -> Result<(), h2::Error> {
+//!     let mut connection = h2::server::Builder::new()
+//!         .enable_connect_protocol()
+//!         .handshake(tcp)
+//!         .await?;
+//!     // Polling `accept` also drives the connection for the streams already accepted.
+//!     while let Some(request) = connection.accept().await {
+//!         let (request, respond) = request?;
+//!         tokio::spawn(async move {
+//!             let Ok(mut ws) = accept_h2(request, respond, &AcceptOptions::new()).await else {
+//!                 return;
+//!             };
+//!             while let Some(Ok(message)) = ws.recv().await {
+//!                 if let Message::Text(_) | Message::Binary(_) = message {
+//!                     let _ = ws.send(message).await;
+//!                 }
+//!             }
+//!         });
+//!     }
+//!     Ok(())
+//! }
+//!
+//! /// Client: two WebSockets on one HTTP/2 connection.
+//! async fn client() -> Result<(), Error> {
+//!     let send_request = h2_client(TcpStream::connect("127.0.0.1:9003").await?).await?;
+//!     let options = ConnectOptions::new();
+//!     let mut first = connect_h2(send_request.clone(), "ws://127.0.0.1:9003/a", &options).await?;
+//!     let mut second = connect_h2(send_request, "ws://127.0.0.1:9003/b", &options).await?;
+//!     first.send("one").await?;
+//!     second.send("two").await?;
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! `H2Stream` is the stream as a transport. Flow control both ways: received capacity is
+//! released as the WebSocket reads the bytes (a reader that stops stops the peer after one
+//! window), and a write waits for send capacity and hands h2 no more than it got (nothing
+//! piles up inside h2). The ends: the peer's END_STREAM is end of file (`receive_eof`; 1006
+//! unless the closing handshake was done); our shutdown sends END_STREAM; the peer's
+//! RST_STREAM is an abrupt end, reported once by `recv` as `Error::StreamReset` with the
+//! reason, outcome 1006. A stream dropped after its END_STREAM lingers for up to
+//! `H2Stream::LINGER` so that h2 does not discard the last DATA (the Close frame).
 //!
 //! # Coming from tokio-tungstenite
 //!
