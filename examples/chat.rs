@@ -322,6 +322,11 @@ where
                         eprintln!("{peer}: closed {} {}", outcome.code, outcome.reason);
                         return Ok(());
                     }
+                    // HTTP/2: the browser reset the stream (it closed the page, say).
+                    Some(Err(Error::StreamReset(reason))) => {
+                        eprintln!("{peer}: stream reset ({reason})");
+                        return Ok(());
+                    }
                     Some(Err(e)) => return Err(io::Error::other(e)),
                 };
                 match handled {
