@@ -28,13 +28,14 @@ const MAX_RESERVE: usize = 1 << 20;
 ///   than was assigned, so nothing piles up inside h2.
 /// - **The ends.** The peer's END_STREAM is end of file; `poll_shutdown` sends ours. A
 ///   RST_STREAM from the peer reads as `ConnectionReset` carrying the `h2::Error` (the
-///   WebSocket reports [`Error::StreamReset`] with the reason, and ends with 1006); a stream
-///   dropped before its END_STREAM is reset with `CANCEL`.
-/// - **Dropped after our END_STREAM, before the peer's.** `h2` would reset the stream at once
-///   and discard the DATA it has not written yet, our Close frame among them. So the stream
-///   lingers instead: a task on the current runtime keeps it open, discarding (and releasing
-///   the capacity of) what the peer still sends, until the peer ends or resets it, or for at
-///   most [`H2Stream::LINGER`].
+///   WebSocket reports [`Error::StreamReset`] with the reason, and ends with 1006).
+/// - **Dropped.** As a TCP socket closed with data in flight still delivers it, a dropped
+///   stream sends END_STREAM behind what was written (if it has not yet), so the peer gets
+///   every byte and then end of file. Left at that, `h2` would reset a stream whose peer has
+///   not ended it too, at once, and discard the DATA it has not written yet (our Close frame
+///   among them). So such a stream lingers: a task on the current runtime keeps it open,
+///   discarding (and releasing the capacity of) what the peer still sends, until the peer
+///   ends or resets it, or for at most [`H2Stream::LINGER`]; then `h2` resets it.
 pub struct H2Stream {
     send: SendStream<Bytes>,
     /// `None` only once dropped.
@@ -48,8 +49,8 @@ pub struct H2Stream {
 }
 
 impl H2Stream {
-    /// How long a stream dropped after our END_STREAM waits for the peer's before h2 resets
-    /// it: 5 seconds.
+    /// How long a dropped stream waits for the peer's END_STREAM before h2 resets it:
+    /// 5 seconds.
     pub const LINGER: Duration = Duration::from_secs(5);
 
     /// A transport over the two halves of a stream whose extended CONNECT was accepted.
@@ -60,6 +61,17 @@ impl H2Stream {
             chunk: Bytes::new(),
             eof: false,
             ended: false,
+        }
+    }
+}
+
+impl H2Stream {
+    /// Sends our END_STREAM, once.
+    fn end_stream(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            // Fails only if the stream was reset meanwhile: it is over either way.
+            let _ = self.send.send_data(Bytes::new(), true);
         }
     }
 }
@@ -129,23 +141,16 @@ impl AsyncWrite for H2Stream {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.ended {
-            this.ended = true;
-            // Fails only if the stream was reset meanwhile: it is over either way.
-            let _ = this.send.send_data(Bytes::new(), true);
-        }
+        self.get_mut().end_stream();
         Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for H2Stream {
     fn drop(&mut self) {
-        if !self.ended {
-            // Abandoned without END_STREAM: the peer sees an abnormal end.
-            self.send.send_reset(h2::Reason::CANCEL);
-            return;
-        }
+        // Behind what was written: the peer reads it all, then end of file (a WebSocket
+        // without its closing handshake ends with 1006 there).
+        self.end_stream();
         let Some(mut recv) = self.recv.take() else {
             return;
         };

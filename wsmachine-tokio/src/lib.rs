@@ -238,8 +238,9 @@
 //! piles up inside h2). The ends: the peer's END_STREAM is end of file (`receive_eof`; 1006
 //! unless the closing handshake was done); our shutdown sends END_STREAM; the peer's
 //! RST_STREAM is an abrupt end, reported once by `recv` as `Error::StreamReset` with the
-//! reason, outcome 1006. A stream dropped after its END_STREAM lingers for up to
-//! `H2Stream::LINGER` so that h2 does not discard the last DATA (the Close frame).
+//! reason, outcome 1006. A dropped stream ends like a dropped TCP socket: END_STREAM behind
+//! what was written, and it lingers for up to `H2Stream::LINGER` until the peer ends too, so
+//! that h2 does not discard the last DATA (the Close frame) in a reset.
 //!
 //! # Coming from tokio-tungstenite
 //!

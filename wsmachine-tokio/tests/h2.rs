@@ -482,3 +482,53 @@ async fn our_server_releases_capacity_as_it_reads() {
     })
     .await;
 }
+
+/// A WebSocket dropped right after its last send ends like a TCP socket: the peer reads every
+/// frame, then END_STREAM; no reset discards them.
+#[tokio::test]
+async fn a_dropped_client_delivers_what_it_wrote_then_ends_the_stream() {
+    bounded(async {
+        let (got_tx, got_rx) = tokio::sync::oneshot::channel();
+        let mut ws = our_client_at(|_send, mut body| async move {
+            let _ = got_tx.send(read_to_end(&mut body).await);
+        })
+        .await;
+        ws.send("last words").await.unwrap();
+        ws.close(CloseCode::GOING_AWAY, "bye").await.unwrap();
+        drop(ws);
+        let bytes = got_rx.await.unwrap().expect("the stream ends, not reset");
+        let frames = wsmachine_testkit::frames(&bytes);
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert_eq!(
+            (frames[0].opcode, &frames[0].payload[..]),
+            (OpCode::Text, &b"last words"[..])
+        );
+        assert_eq!(
+            (frames[1].opcode, &frames[1].payload[..]),
+            (OpCode::Close, &b"\x03\xe9bye"[..])
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dropped_server_delivers_what_it_wrote_then_ends_the_stream() {
+    bounded(async {
+        let (mut _send, mut body) = plain_client_at(|mut ws| async move {
+            ws.send(vec![7u8; 100_000]).await.unwrap();
+            ws.close(CloseCode::GOING_AWAY, "").await.unwrap();
+        })
+        .await;
+        let bytes = read_to_end(&mut body)
+            .await
+            .expect("the stream ends, not reset");
+        let frames = wsmachine_testkit::frames(&bytes);
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert!(frames[0].opcode == OpCode::Binary && frames[0].payload == vec![7u8; 100_000]);
+        assert_eq!(
+            (frames[1].opcode, &frames[1].payload[..]),
+            (OpCode::Close, &b"\x03\xe9"[..])
+        );
+    })
+    .await;
+}
