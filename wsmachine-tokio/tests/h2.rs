@@ -401,18 +401,26 @@ async fn our_client_waits_for_send_capacity() {
         let big = pattern(1, 1 << 20);
         {
             let send = ws.send(big.clone());
-            // Not done while the server holds its window shut.
-            let stalled = tokio::time::timeout(std::time::Duration::from_millis(500), send).await;
+            tokio::pin!(send);
+            // The server's window fills, with the send still going...
+            loop {
+                tokio::select! {
+                    _ = &mut send => panic!("send finished past the peer's window"),
+                    held = got_rx.recv() => {
+                        let held = held.unwrap();
+                        assert!(held <= INITIAL_WINDOW, "{held} bytes past a {INITIAL_WINDOW}-byte window");
+                        if held == INITIAL_WINDOW {
+                            break;
+                        }
+                    }
+                }
+            }
+            // ...and then nothing more goes out: the send waits.
+            let stalled =
+                tokio::time::timeout(std::time::Duration::from_millis(300), &mut send).await;
             assert!(stalled.is_err(), "send finished past the peer's window");
+            assert!(got_rx.try_recv().is_err(), "bytes past the peer's window");
         }
-        let mut held = 0;
-        while let Ok(n) = got_rx.try_recv() {
-            held = n;
-        }
-        assert!(
-            held > 0 && held <= INITIAL_WINDOW,
-            "{held} bytes reached a peer that granted {INITIAL_WINDOW}"
-        );
         read_tx.send(()).unwrap();
         // The dropped `send` left its message queued: flushing finishes it.
         ws.flush().await.unwrap();
@@ -448,35 +456,27 @@ async fn our_server_releases_capacity_as_it_reads() {
         let wire = Bytes::from(frame(true, 0, OpCode::Binary, Some(KEY), &big));
         let mut sent = 0;
         send.reserve_capacity(wire.len());
-        // Send what capacity allows until none comes for a while.
-        while let Ok(Some(capacity)) = tokio::time::timeout(
-            std::time::Duration::from_millis(300),
-            std::future::poll_fn(|cx| send.poll_capacity(cx)),
-        )
-        .await
-        {
-            let capacity = capacity.unwrap().min(wire.len() - sent);
-            if capacity == 0 {
-                continue;
-            }
-            send.send_data(wire.slice(sent..sent + capacity), false)
-                .unwrap();
-            sent += capacity;
+        // The server's window: all of it is granted...
+        while sent < INITIAL_WINDOW {
+            let granted = capacity(&mut send).await.unwrap().unwrap();
+            let n = granted.min(wire.len() - sent);
+            send.send_data(wire.slice(sent..sent + n), false).unwrap();
+            sent += n;
         }
+        assert_eq!(sent, INITIAL_WINDOW);
+        // ...and no more while the application does not read.
+        let more =
+            tokio::time::timeout(std::time::Duration::from_millis(300), capacity(&mut send)).await;
         assert!(
-            sent <= INITIAL_WINDOW,
-            "a peer that does not read granted {sent} bytes"
+            matches!(more, Err(_) | Ok(Some(Ok(0)))),
+            "capacity past the window of a reader that does not read: {more:?}"
         );
         start_tx.send(()).unwrap();
         while sent < wire.len() {
-            let capacity = std::future::poll_fn(|cx| send.poll_capacity(cx))
-                .await
-                .unwrap()
-                .unwrap()
-                .min(wire.len() - sent);
-            send.send_data(wire.slice(sent..sent + capacity), false)
-                .unwrap();
-            sent += capacity;
+            let granted = capacity(&mut send).await.unwrap().unwrap();
+            let n = granted.min(wire.len() - sent);
+            send.send_data(wire.slice(sent..sent + n), false).unwrap();
+            sent += n;
         }
         assert_eq!(len_rx.await.unwrap(), big.len());
     })
@@ -531,4 +531,9 @@ async fn a_dropped_server_delivers_what_it_wrote_then_ends_the_stream() {
         );
     })
     .await;
+}
+
+/// Waits for more send capacity on `send`.
+async fn capacity(send: &mut h2::SendStream<Bytes>) -> Option<Result<usize, h2::Error>> {
+    std::future::poll_fn(|cx| send.poll_capacity(cx)).await
 }
