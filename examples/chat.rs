@@ -23,7 +23,9 @@
 //! `SETTINGS_ENABLE_CONNECT_PROTOCOL`, so the page's WebSocket is an extended CONNECT on a
 //! stream of the connection that brought the page (RFC 8441), accepted by `accept_h2`; on
 //! HTTP/1.1 it is the usual `Upgrade`. Each accepted WebSocket is logged on standard error
-//! with its transport (`http/1.1` or `h2`).
+//! with its transport (`http/1.1` or `h2`). Chromium needs no flag for this (it uses RFC 8441
+//! when the page's connection is HTTP/2 and its SETTINGS allow it; without that setting it
+//! opens a separate HTTP/1.1 connection); `scripts/browser-test.sh --tls` checks it.
 //!
 //! Two parts:
 //! - `room.rs`: the [`Room`] (presence, bounded history, the protocol's frames), no I/O, tested
