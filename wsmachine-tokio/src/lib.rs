@@ -75,7 +75,10 @@
 //! - after a clean closing handshake `recv` returns `None`;
 //! - any other end (the peer's protocol error, a timer, a lost transport) returns one
 //!   [`Error::Closed`] with the [`CloseOutcome`] (1006 and the [`Timeout`](wsmachine::Timeout)
-//!   for a timer), then `None`.
+//!   for a timer), then `None`;
+//! - a transport error other than the peer going away returns it once (`Error::Io`; over
+//!   HTTP/2 the peer's RST_STREAM is `Error::StreamReset` with its reason), then `None`;
+//!   [`WebSocket::close_outcome`] says 1006.
 //!
 //! **Two tasks.** [`WebSocket::split`] gives a [`ReadHalf`] and a [`WriteHalf`]. The reader
 //! writes the connection's own replies (Pongs, the Close reply) itself, so they go out while
