@@ -27,8 +27,8 @@ const MAX_RESERVE: usize = 1 << 20;
 /// - **Flow control, sending.** A write reserves capacity, waits for it, and sends no more
 ///   than was assigned, so nothing piles up inside h2.
 /// - **Memory.** Per stream, what the peer sent and the WebSocket has not read is bounded by
-///   the stream's receive window (the `h2` builder's `initial_window_size`, 64 KiB by
-///   default) and what we queued in h2 by the send capacity the peer granted; the stream
+///   the stream's receive window (the `h2` builder's `initial_window_size`, 65,535 bytes
+///   by default) and what we queued in h2 by the send capacity the peer granted; the stream
 ///   itself holds at most one received DATA frame.
 /// - **The ends.** The peer's END_STREAM is end of file; `poll_shutdown` sends ours. A
 ///   RST_STREAM from the peer reads as `ConnectionReset` carrying the `h2::Error` (the

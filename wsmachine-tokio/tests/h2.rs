@@ -3,7 +3,8 @@
 //! released and send capacity waited for), several WebSockets on one connection, a server
 //! without the extended CONNECT setting, and a refusal; against plain `h2` peers, the ends
 //! of a stream (END_STREAM is end of file, RST_STREAM a typed abrupt end, 1006) and flow
-//! control both ways (a peer that does not read gets one window, no more).
+//! control both ways (a peer that does not read gets one window, no more), a dropped
+//! WebSocket delivering what it wrote, and a refused extended CONNECT.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -536,4 +537,39 @@ async fn a_dropped_server_delivers_what_it_wrote_then_ends_the_stream() {
 /// Waits for more send capacity on `send`.
 async fn capacity(send: &mut h2::SendStream<Bytes>) -> Option<Result<usize, h2::Error>> {
     std::future::poll_fn(|cx| send.poll_capacity(cx)).await
+}
+
+/// A server that answers the extended CONNECT with anything but a 2xx refuses the WebSocket:
+/// `connect_h2` fails with `Error::Response` and the status.
+#[tokio::test]
+async fn a_refused_extended_connect_fails_with_its_status() {
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        serve_once(listener, |stream| async move {
+            let mut connection = h2::server::Builder::new()
+                .enable_connect_protocol()
+                .handshake::<_, Bytes>(stream)
+                .await
+                .unwrap();
+            while let Some(Ok((_, mut respond))) = connection.accept().await {
+                let mut response = http::Response::new(());
+                *response.status_mut() = http::StatusCode::FORBIDDEN;
+                respond.send_response(response, true).unwrap();
+            }
+        });
+        let send_request = h2_client(TcpStream::connect(addr).await.unwrap())
+            .await
+            .unwrap();
+        match connect_h2(
+            send_request,
+            &format!("ws://{addr}/"),
+            &ConnectOptions::new(),
+        )
+        .await
+        {
+            Err(Error::Response(e)) => assert_eq!(e.status(), Some(403)),
+            other => panic!("{other:?}"),
+        }
+    })
+    .await;
 }
