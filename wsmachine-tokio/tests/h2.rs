@@ -4,7 +4,8 @@
 //! without the extended CONNECT setting, and a refusal; against plain `h2` peers, the ends
 //! of a stream (END_STREAM is end of file, RST_STREAM a typed abrupt end, 1006) and flow
 //! control both ways (a peer that does not read gets one window, no more), a dropped
-//! WebSocket delivering what it wrote, and a refused extended CONNECT.
+//! WebSocket delivering what it wrote, a refused extended CONNECT; permessage-deflate over h2
+//! (feature `deflate`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -570,6 +571,123 @@ async fn a_refused_extended_connect_fails_with_its_status() {
             Err(Error::Response(e)) => assert_eq!(e.status(), Some(403)),
             other => panic!("{other:?}"),
         }
+    })
+    .await;
+}
+
+/// permessage-deflate (RFC 7692) over HTTP/2, our client and our server: offered in the
+/// extended CONNECT, agreed in the `200`, a compressible message both ways.
+#[cfg(feature = "deflate")]
+#[tokio::test]
+async fn permessage_deflate_over_h2() {
+    use wsmachine_tokio::wsmachine::extensions::DeflateOptions;
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        let (wire_tx, wire_rx) = tokio::sync::oneshot::channel();
+        serve_once(listener, |stream| async move {
+            let mut connection = h2::server::Builder::new()
+                .enable_connect_protocol()
+                .handshake(stream)
+                .await
+                .unwrap();
+            let (request, respond) = connection.accept().await.unwrap().unwrap();
+            let options = AcceptOptions::new().deflate(DeflateOptions::new());
+            let mut ws = accept_h2(request, respond, &options).await.unwrap();
+            tokio::spawn(async move {
+                assert!(ws.negotiated().deflate().is_some());
+                let message = ws.recv().await.unwrap().unwrap();
+                ws.send(message).await.unwrap();
+                while ws.recv().await.is_some() {}
+                let _ = wire_tx.send(());
+            });
+            while let Some(Ok(_)) = connection.accept().await {}
+        });
+        let send_request = h2_client(TcpStream::connect(addr).await.unwrap())
+            .await
+            .unwrap();
+        let options = ConnectOptions::new().deflate(DeflateOptions::new());
+        let mut ws = connect_h2(send_request, &format!("ws://{addr}/"), &options)
+            .await
+            .unwrap();
+        assert!(ws.negotiated().deflate().is_some());
+        let text = "over HTTP/2, compressed. ".repeat(4000);
+        ws.send(text.as_str()).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(text));
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        while ws.recv().await.transpose().unwrap().is_some() {}
+        assert!(ws.close_outcome().unwrap().clean);
+        wire_rx.await.unwrap();
+    })
+    .await;
+}
+
+/// On the wire: a plain client offers permessage-deflate, our server agrees in the `200` and
+/// echoes a text message compressed (RSV1, a payload smaller than the text).
+#[cfg(feature = "deflate")]
+#[tokio::test]
+async fn our_server_compresses_over_h2() {
+    use wsmachine_tokio::wsmachine::extensions::DeflateOptions;
+    use wsmachine_tokio::wsmachine::frame::RSV1;
+    bounded(async {
+        let (listener, addr) = loopback().await;
+        serve_once(listener, |stream| async move {
+            let mut connection = h2::server::Builder::new()
+                .enable_connect_protocol()
+                .handshake(stream)
+                .await
+                .unwrap();
+            let (request, respond) = connection.accept().await.unwrap().unwrap();
+            let options = AcceptOptions::new().deflate(DeflateOptions::new());
+            let mut ws = accept_h2(request, respond, &options).await.unwrap();
+            tokio::spawn(async move {
+                while let Some(Ok(message)) = ws.recv().await {
+                    if let Message::Text(_) = message {
+                        let _ = ws.send(message).await;
+                    }
+                }
+            });
+            while let Some(Ok(_)) = connection.accept().await {}
+        });
+        let mut client = h2_client(TcpStream::connect(addr).await.unwrap())
+            .await
+            .unwrap()
+            .ready()
+            .await
+            .unwrap();
+        let mut request = extended_connect(addr);
+        request.headers_mut().insert(
+            "sec-websocket-extensions",
+            http::HeaderValue::from_static("permessage-deflate"),
+        );
+        let (response, mut send) = client.send_request(request, false).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let agreed = response.headers()["sec-websocket-extensions"]
+            .to_str()
+            .unwrap();
+        assert!(agreed.starts_with("permessage-deflate"), "{agreed}");
+        let mut body = response.into_body();
+        let text = "compress me over HTTP/2 ".repeat(500);
+        // Uncompressed (no RSV1) is allowed with deflate agreed.
+        let wire = frame(true, 0, OpCode::Text, Some(KEY), text.as_bytes());
+        send.send_data(Bytes::from(wire), false).unwrap();
+        let mut bytes = Vec::new();
+        let echoed = loop {
+            if let Ok(Some((frame, _))) = wsmachine_testkit::Frame::parse(&bytes) {
+                break frame;
+            }
+            let chunk = body.data().await.unwrap().unwrap();
+            let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        };
+        assert_eq!(echoed.opcode, OpCode::Text);
+        assert_eq!(echoed.rsv, RSV1, "compressed");
+        assert!(
+            echoed.payload.len() < text.len() / 10,
+            "{} bytes for {} of text",
+            echoed.payload.len(),
+            text.len()
+        );
     })
     .await;
 }
