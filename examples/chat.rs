@@ -72,6 +72,8 @@ const MAX_BUFFERED: usize = 1 << 20;
 /// The largest WebSocket message accepted from a browser (a chat message of
 /// [`MAX_TEXT_CHARS`](room::MAX_TEXT_CHARS) characters fits even if every one is escaped).
 const MAX_MESSAGE: usize = 16 * 1024;
+/// Streams one HTTP/2 connection may have open at once (each WebSocket is one).
+const MAX_STREAMS: u32 = 32;
 /// Ping a quiet client after this long; give up this long after an unanswered ping.
 const PING_INTERVAL: Duration = Duration::from_secs(20);
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -242,6 +244,8 @@ where
     let mut connection = h2::server::Builder::new()
         // SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: browsers open WebSockets on this connection.
         .enable_connect_protocol()
+        // A page and its WebSocket need a few streams; a bound keeps one client's tasks few.
+        .max_concurrent_streams(MAX_STREAMS)
         .handshake::<_, Bytes>(io)
         .await
         .map_err(io::Error::other)?;
