@@ -110,7 +110,7 @@ async fn main() -> io::Result<()> {
             let served = match acceptor {
                 Some(acceptor) => serve_tls(&acceptor, stream, peer, &room).await,
                 None => match stream.set_nodelay(true) {
-                    Ok(()) => serve_http1(stream, peer, "http/1.1", &room).await,
+                    Ok(()) => serve_http1(stream, peer, &room).await,
                     Err(e) => Err(e),
                 },
             };
@@ -169,7 +169,7 @@ async fn serve_tls(
     if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
         serve_h2(tls, peer, room).await
     } else {
-        serve_http1(tls, peer, "http/1.1", room).await
+        serve_http1(tls, peer, room).await
     }
 }
 
@@ -184,12 +184,7 @@ fn ws_config() -> Config {
 }
 
 /// Reads the request head; serves the page, or upgrades `/ws` and joins the room.
-async fn serve_http1<S>(
-    mut stream: S,
-    peer: SocketAddr,
-    transport: &str,
-    room: &Arc<Room>,
-) -> io::Result<()>
+async fn serve_http1<S>(mut stream: S, peer: SocketAddr, room: &Arc<Room>) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -227,7 +222,7 @@ where
             stream.flush().await?;
             let mut conn = Connection::server(accepted.negotiated, ws_config());
             conn.receive(&accepted.leftover);
-            eprintln!("{peer}: WebSocket accepted over {transport} for {nick:?}");
+            eprintln!("{peer}: WebSocket accepted over http/1.1 for {nick:?}");
             let ws = WebSocket::from_connection(stream, conn);
             session(ws, peer, room.join(&nick)).await
         }
