@@ -4,7 +4,12 @@
 //! ```text
 //! e2e-load echo ADDR CONNECTIONS SIZE SECONDS [--raw]   one JSON line: messages per second
 //! e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw]     one JSON line: server RSS per connection
+//! e2e-load count ADDR CONNECTIONS SIZE MESSAGES [--raw] MESSAGES round trips per connection
 //! ```
+//!
+//! `count` is a fixed amount of work, for profiling a server (`valgrind --tool=callgrind`,
+//! `strace -c`, `perf stat`): instructions or system calls per message do not depend on how
+//! busy the machine is.
 //!
 //! It speaks WebSocket with plain TCP and pre-built frames, so it costs the same for every
 //! server: each connection sends a masked text frame of SIZE bytes and reads back exactly the
@@ -55,9 +60,19 @@ fn run() -> Result {
         ["idle", addr, connections, pid] => {
             runtime.block_on(idle(addr.parse()?, connections.parse()?, pid.parse()?, raw))
         }
-        _ => Err("usage: e2e-load echo ADDR CONNECTIONS SIZE SECONDS [--raw] | \
-                  e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw]"
-            .into()),
+        ["count", addr, connections, size, messages] => runtime.block_on(count(
+            addr.parse()?,
+            connections.parse()?,
+            size.parse()?,
+            messages.parse()?,
+            raw,
+        )),
+        _ => Err(
+            "usage: e2e-load echo ADDR CONNECTIONS SIZE SECONDS [--raw] | \
+                  e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw] | \
+                  e2e-load count ADDR CONNECTIONS SIZE MESSAGES [--raw]"
+                .into(),
+        ),
     }
 }
 
@@ -133,7 +148,12 @@ async fn open(addr: SocketAddr, raw: bool) -> Result<TcpStream> {
 }
 
 /// One message out, its echo back and checked.
-async fn round_trip(stream: &mut TcpStream, script: &Script, turn: usize, buf: &mut [u8]) -> Result {
+async fn round_trip(
+    stream: &mut TcpStream,
+    script: &Script,
+    turn: usize,
+    buf: &mut [u8],
+) -> Result {
     let (send, expect) = (&script.send[turn & 1], &script.expect[turn & 1]);
     stream.write_all(send).await?;
     let got = &mut buf[..expect.len()];
@@ -144,7 +164,13 @@ async fn round_trip(stream: &mut TcpStream, script: &Script, turn: usize, buf: &
     Ok(())
 }
 
-async fn echo(addr: SocketAddr, connections: usize, size: usize, seconds: f64, raw: bool) -> Result {
+async fn echo(
+    addr: SocketAddr,
+    connections: usize,
+    size: usize,
+    seconds: f64,
+    raw: bool,
+) -> Result {
     let count = Arc::new(AtomicU64::new(0));
     let go = Arc::new(tokio::sync::Notify::new());
     let stop = Arc::new(AtomicBool::new(false));
@@ -185,6 +211,40 @@ async fn echo(addr: SocketAddr, connections: usize, size: usize, seconds: f64, r
          \"messages\": {}, \"msgs_per_sec\": {rate:.1}}}",
         elapsed.as_secs_f64(),
         last - first
+    );
+    Ok(())
+}
+
+/// A fixed number of round trips on each of `connections`, all at once.
+async fn count(
+    addr: SocketAddr,
+    connections: usize,
+    size: usize,
+    messages: u64,
+    raw: bool,
+) -> Result {
+    let mut tasks = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let mut stream = open(addr, raw).await?;
+        let script = Script::new(size, (i as u32 ^ 0x5a5a_a5a5).to_le_bytes(), raw);
+        tasks.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; script.expect[0].len()];
+            for turn in 0..messages {
+                round_trip(&mut stream, &script, turn as usize, &mut buf).await?;
+            }
+            Ok::<(), Box<dyn Error + Send + Sync>>(())
+        }));
+    }
+    let start = Instant::now();
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let total = messages * connections as u64;
+    println!(
+        "{{\"connections\": {connections}, \"size\": {size}, \"messages\": {total}, \
+         \"seconds\": {elapsed:.3}, \"msgs_per_sec\": {:.1}}}",
+        total as f64 / elapsed
     );
     Ok(())
 }

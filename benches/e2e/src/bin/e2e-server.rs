@@ -94,7 +94,9 @@ async fn fastwebsockets_echo(mut stream: TcpStream) -> Result {
 }
 
 async fn tokio_websockets_echo(stream: TcpStream) -> Result {
-    let (_request, mut ws) = tokio_websockets::ServerBuilder::new().accept(stream).await?;
+    let (_request, mut ws) = tokio_websockets::ServerBuilder::new()
+        .accept(stream)
+        .await?;
     while let Some(message) = ws.next().await {
         let message = message?;
         if message.is_text() || message.is_binary() {
