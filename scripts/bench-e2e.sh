@@ -7,7 +7,8 @@
 #   scripts/bench-e2e.sh --smoke        1 round of 1 s per case: checks every server echoes
 #
 # Cases: 100 x 20 B, 10 x 1 KiB, 200 x 16 KiB, 500 x 16 KiB (connections x message size),
-# then server memory per idle connection at 1,000 connections (RSS growth from /proc).
+# then server memory per idle connection at 1,000 connections (RSS growth from /proc), used
+# once (one 20-byte echo each) and never used.
 # Rounds are interleaved (round, case, implementation), so drift hits everyone alike.
 # Writes target/bench-e2e/{raw.jsonl,results.json,results.csv,table.md} and prints the table.
 # Exits non-zero if any server fails to echo exactly what was sent.
@@ -101,18 +102,22 @@ for round in $(seq "$rounds"); do
 done
 
 # Idle memory: the WebSocket servers (the raw echo keeps a 64 KiB buffer per connection and
-# is no reference for it).
+# is no reference for it), with connections used once and with connections never used.
 for impl in "${impls[@]}"; do
   [ "$impl" = raw ] && continue
-  start_server "$impl"
-  if result=$("${load_pin[@]}" "$bin/e2e-load" idle "$server_addr" "$idle_connections" "$server_pid"); then
-    record idle "$impl" 1 "$result"
-    printf 'idle     %-18s %s\n' "$impl" "$result"
-  else
-    echo "bench-e2e: FAILED: $impl, $idle_connections idle connections" >&2
-    failed=1
-  fi
-  stop_server
+  for mode in used unused; do
+    flag=()
+    [ "$mode" = unused ] && flag=(--unused)
+    start_server "$impl"
+    if result=$("${load_pin[@]}" "$bin/e2e-load" idle "$server_addr" "$idle_connections" "$server_pid" "${flag[@]}"); then
+      record idle "$impl" 1 "$result"
+      printf 'idle     %-18s %s\n' "$impl" "$result"
+    else
+      echo "bench-e2e: FAILED: $impl, $idle_connections idle connections" >&2
+      failed=1
+    fi
+    stop_server
+  done
 done
 
 python3 scripts/bench/e2e_report.py "$raw_results" "$out" --seconds "$seconds" --rounds "$rounds"

@@ -97,12 +97,15 @@ def e2e_chart(e2e):
 
 def memory_chart(e2e):
     rows = e2e["idle_memory"]["rows"]
-    groups = [(r["impl"], {"bytes": r["bytes_per_connection"] / 1024}) for r in rows]
-    COLORS["bytes"] = "#1f77b4"
+    groups = [(r["impl"], {"used once": r["bytes_per_connection"] / 1024,
+                           "never used": (r.get("bytes_per_unused_connection") or 0) / 1024})
+              for r in rows if r.get("bytes_per_connection") is not None]
+    COLORS["used once"] = "#1f77b4"
+    COLORS["never used"] = "#9ecae1"
     return svg_hbars(
         "Server memory per idle connection (KiB, lower is better)",
-        f"RSS growth at {e2e['idle_memory']['connections']} idle connections, each used once",
-        groups, ["bytes"], lambda v: f"{v:.1f}", unit=" KiB")
+        f"server RSS growth at {e2e['idle_memory']['connections']} idle connections, / 1,000",
+        groups, ["used once", "never used"], lambda v: f"{v:.1f}", unit=" KiB")
 
 
 def main():

@@ -32,7 +32,7 @@ def main():
     args = ap.parse_args()
 
     rates = {}  # (connections, size) -> impl -> [msgs/s]
-    idle = {}  # impl -> bytes per connection
+    idle = {}  # impl -> {"used"|"unused": bytes per connection}
     with open(args.raw) as f:
         for line in f:
             rec = json.loads(line)
@@ -41,7 +41,8 @@ def main():
                 key = (r["connections"], r["size"])
                 rates.setdefault(key, {}).setdefault(rec["impl"], []).append(r["msgs_per_sec"])
             else:
-                idle[rec["impl"]] = r["bytes_per_connection"]
+                mode = "used" if r.get("used", True) else "unused"
+                idle.setdefault(rec["impl"], {})[mode] = r["bytes_per_connection"]
 
     cases = []
     for (conns, size), by_impl in sorted(rates.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -64,7 +65,9 @@ def main():
             case["raw_vs_best_peer"] = med[RAW] / peers[best]
         cases.append(case)
 
-    idle_rows = [{"impl": i, "bytes_per_connection": idle[i]} for i in [OURS] + PEERS if i in idle]
+    idle_rows = [{"impl": i, "bytes_per_connection": idle[i].get("used"),
+                  "bytes_per_unused_connection": idle[i].get("unused")}
+                 for i in [OURS] + PEERS if i in idle]
     results = {
         "method": "N connections, one message in flight each, loopback TCP; server on a tokio "
                   "current-thread runtime pinned to one core, generator pinned to another; "
@@ -100,10 +103,14 @@ def main():
     lines.append("Messages per second (median of the rounds).")
     lines.append("")
     if idle_rows:
-        lines.append("| server | memory per idle connection (1,000 connections) |")
-        lines.append("|---|---|")
+        kib = lambda v: f"{v / 1024:.1f} KiB" if v is not None else "—"
+        lines.append("| server | memory per idle connection, used once | never used |")
+        lines.append("|---|---|---|")
         for row in idle_rows:
-            lines.append(f"| {row['impl']} | {row['bytes_per_connection'] / 1024:.1f} KiB |")
+            lines.append(f"| {row['impl']} | {kib(row['bytes_per_connection'])} | "
+                         f"{kib(row['bytes_per_unused_connection'])} |")
+        lines.append("")
+        lines.append("Server RSS growth over 1,000 idle connections, divided by 1,000.")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "table.md"), "w") as f:
         f.write(table)

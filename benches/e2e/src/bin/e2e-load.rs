@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! e2e-load echo ADDR CONNECTIONS SIZE SECONDS [--raw]   one JSON line: messages per second
-//! e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw]     one JSON line: server RSS per connection
+//! e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw] [--unused]
+//!                                                       one JSON line: server RSS per connection
 //! e2e-load count ADDR CONNECTIONS SIZE MESSAGES [--raw] MESSAGES round trips per connection
 //! ```
 //!
@@ -43,9 +44,10 @@ fn main() {
 fn run() -> Result {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let raw = args.iter().any(|a| a == "--raw");
+    let unused = args.iter().any(|a| a == "--unused");
     let args: Vec<&str> = args
         .iter()
-        .filter(|a| *a != "--raw")
+        .filter(|a| !a.starts_with("--"))
         .map(String::as_str)
         .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -58,7 +60,13 @@ fn run() -> Result {
             runtime.block_on(echo(addr, connections, size, seconds, raw))
         }
         ["idle", addr, connections, pid] => {
-            runtime.block_on(idle(addr.parse()?, connections.parse()?, pid.parse()?, raw))
+            runtime.block_on(idle(
+            addr.parse()?,
+            connections.parse()?,
+            pid.parse()?,
+            raw,
+            unused,
+        ))
         }
         ["count", addr, connections, size, messages] => runtime.block_on(count(
             addr.parse()?,
@@ -266,8 +274,9 @@ fn rss(pid: u32) -> Result<u64> {
 }
 
 /// Opens `connections`, echoes one 20-byte message on each (so whatever a server allocates
-/// for a used connection is there), leaves them idle, and reports the server's RSS growth.
-async fn idle(addr: SocketAddr, connections: usize, pid: u32, raw: bool) -> Result {
+/// for a used connection is there; not with `unused`), leaves them idle, and reports the
+/// server's RSS growth.
+async fn idle(addr: SocketAddr, connections: usize, pid: u32, raw: bool, unused: bool) -> Result {
     // Settle the server's one-time allocations (runtime, listener) on one connection first.
     {
         let mut stream = open(addr, raw).await?;
@@ -280,7 +289,9 @@ async fn idle(addr: SocketAddr, connections: usize, pid: u32, raw: bool) -> Resu
     let script = Script::new(20, [1, 2, 3, 4], raw);
     for _ in 0..connections {
         let mut stream = open(addr, raw).await?;
-        round_trip(&mut stream, &script, 0, &mut [0u8; 64]).await?;
+        if !unused {
+            round_trip(&mut stream, &script, 0, &mut [0u8; 64]).await?;
+        }
         streams.push(stream);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -288,7 +299,8 @@ async fn idle(addr: SocketAddr, connections: usize, pid: u32, raw: bool) -> Resu
     let per = after.saturating_sub(before) as f64 / connections as f64;
     println!(
         "{{\"connections\": {connections}, \"rss_before\": {before}, \"rss_after\": {after}, \
-         \"bytes_per_connection\": {per:.0}}}"
+         \"used\": {}, \"bytes_per_connection\": {per:.0}}}",
+        !unused
     );
     Ok(())
 }
