@@ -13,7 +13,7 @@
 # Writes target/bench-e2e/{raw.jsonl,results.json,results.csv,table.md} and prints the table.
 # Exits non-zero if any server fails to echo exactly what was sent.
 #
-# Environment: SERVER_CPU (default 0) and LOAD_CPU (default 1) choose the cores;
+# Environment: E2E_LOG=1 makes the servers log connection errors; SERVER_CPU (default 0) and LOAD_CPU (default 1) choose the cores;
 # IMPLS restricts the implementations (space-separated); E2E_ROUNDS overrides the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."

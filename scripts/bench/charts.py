@@ -24,9 +24,10 @@ COLORS = {
 }
 
 
-def svg_hbars(title, subtitle, groups, series, value_fmt, ref=None, unit=""):
+def svg_hbars(title, subtitle, groups, series, value_fmt, ref=None, unit="", ref_label=""):
     """Grouped horizontal bars. groups: [(label, {series: value})]."""
-    label_w, plot_w, bar_h, gap = 300, 420, 14, 10
+    label_w = 20 + 7 * max(len(label) for label, _ in groups)
+    plot_w, bar_h, gap = 420, 14, 10
     top = 64
     group_h = bar_h * len(series) + gap
     height = top + group_h * len(groups) + 40
@@ -40,11 +41,11 @@ def svg_hbars(title, subtitle, groups, series, value_fmt, ref=None, unit=""):
            f"<text x='10' y='22' font-size='16' font-weight='bold'>{escape(title)}</text>",
            f"<text x='10' y='40' fill='#555'>{escape(subtitle)}</text>"]
     # Legend.
-    lx = label_w
+    lx = 10
     for s in series:
         out.append(f"<rect x='{lx}' y='48' width='10' height='10' fill='{COLORS.get(s, '#333')}'/>")
         out.append(f"<text x='{lx + 14}' y='57'>{escape(s)}</text>")
-        lx += 16 + 7 * len(s) + 14
+        lx += 14 + 7 * len(s) + 16
     for gi, (label, vals) in enumerate(groups):
         y0 = top + gi * group_h
         out.append(f"<text x='{label_w - 8}' y='{y0 + group_h / 2}' text-anchor='end' "
@@ -63,7 +64,7 @@ def svg_hbars(title, subtitle, groups, series, value_fmt, ref=None, unit=""):
         out.append(f"<line x1='{rx:.1f}' y1='{top - 4}' x2='{rx:.1f}' y2='{height - 30}' "
                    f"stroke='#d62728' stroke-dasharray='4,3'/>")
         out.append(f"<text x='{rx:.1f}' y='{height - 16}' text-anchor='middle' fill='#d62728' "
-                   f"font-size='11'>{value_fmt(ref)}</text>")
+                   f"font-size='11'>{escape(ref_label or value_fmt(ref))}</text>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -77,7 +78,7 @@ def micro_chart(micro):
     return svg_hbars(
         "wsmachine codec: speed ratios (above 1 = faster)",
         "best peer's time / ours, memcpy's time / ours; 128 KiB reads; fat LTO for everyone",
-        groups, ["vs best peer", "vs memcpy"], lambda v: f"{v:.2f}x", ref=1.0)
+        groups, ["vs best peer", "vs memcpy"], lambda v: f"{v:.2f}x", ref=1.0, ref_label="1x")
 
 
 def e2e_chart(e2e):
@@ -92,13 +93,14 @@ def e2e_chart(e2e):
     return svg_hbars(
         "End-to-end echo over loopback TCP: rate relative to raw TCP echo",
         "N connections x message size, one in flight each; server on one core (tokio current-thread)",
-        groups, impls, lambda v: f"{v:.2f}", ref=1.0, unit="")
+        groups, impls, lambda v: f"{v:.2f}", ref=1.0, ref_label="raw TCP echo = 1")
 
 
 def memory_chart(e2e):
     rows = e2e["idle_memory"]["rows"]
     groups = [(r["impl"], {"used once": r["bytes_per_connection"] / 1024,
-                           "never used": (r.get("bytes_per_unused_connection") or 0) / 1024})
+                           "never used": r["bytes_per_unused_connection"] / 1024
+                           if r.get("bytes_per_unused_connection") is not None else None})
               for r in rows if r.get("bytes_per_connection") is not None]
     COLORS["used once"] = "#1f77b4"
     COLORS["never used"] = "#9ecae1"

@@ -59,15 +59,13 @@ fn run() -> Result {
             let seconds: f64 = seconds.parse()?;
             runtime.block_on(echo(addr, connections, size, seconds, raw))
         }
-        ["idle", addr, connections, pid] => {
-            runtime.block_on(idle(
+        ["idle", addr, connections, pid] => runtime.block_on(idle(
             addr.parse()?,
             connections.parse()?,
             pid.parse()?,
             raw,
             unused,
-        ))
-        }
+        )),
         ["count", addr, connections, size, messages] => runtime.block_on(count(
             addr.parse()?,
             connections.parse()?,

@@ -6,7 +6,9 @@
 //! `raw` echoes the TCP bytes themselves, the ceiling for any WebSocket server.
 //!
 //! Every implementation is used the way its documentation shows for an echo server, with its
-//! default limits, and `TCP_NODELAY` on every accepted socket.
+//! default limits, and `TCP_NODELAY` on every accepted socket. A connection's error (the load
+//! generator drops its connections without a closing handshake) is printed only with
+//! `E2E_LOG=1`, so that profiles of the server count no logging.
 
 use std::error::Error;
 use std::io::Write;
@@ -32,6 +34,7 @@ fn main() -> Result {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let log = std::env::var_os("E2E_LOG").is_some_and(|v| v == "1");
     runtime.block_on(async move {
         let listener = TcpListener::bind(&addr).await?;
         let mut out = std::io::stdout();
@@ -43,7 +46,9 @@ fn main() -> Result {
             let name = implementation.clone();
             tokio::spawn(async move {
                 if let Err(e) = serve(stream).await {
-                    eprintln!("{name}: connection failed: {e}");
+                    if log {
+                        eprintln!("{name}: connection failed: {e}");
+                    }
                 }
             });
         }
