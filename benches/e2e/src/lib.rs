@@ -85,7 +85,7 @@ mod tests {
         // RFC 6455 §1.3.
         assert_eq!(
             super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaGZRfu+xOo/ZOfK2k="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }

@@ -45,10 +45,10 @@ fn main() -> Result {
             stream.set_nodelay(true)?;
             let name = implementation.clone();
             tokio::spawn(async move {
-                if let Err(e) = serve(stream).await {
-                    if log {
-                        eprintln!("{name}: connection failed: {e}");
-                    }
+                if let Err(e) = serve(stream).await
+                    && log
+                {
+                    eprintln!("{name}: connection failed: {e}");
                 }
             });
         }
@@ -61,9 +61,8 @@ async fn wsmachine_tokio_echo(stream: TcpStream) -> Result {
     use wsmachine_tokio::Message;
     let mut ws = wsmachine_tokio::accept(stream).await?;
     while let Some(message) = ws.recv().await {
-        match message? {
-            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
-            _ => {}
+        if let m @ (Message::Text(_) | Message::Binary(_)) = message? {
+            ws.send(m).await?;
         }
     }
     Ok(())
