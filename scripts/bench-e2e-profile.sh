@@ -5,9 +5,10 @@
 #
 #   scripts/bench-e2e-profile.sh [CONNECTIONS] [SIZE] [MESSAGES]   (defaults: 100 16384 20)
 #
-# MESSAGES round trips on each of CONNECTIONS (`e2e-load count`). For callgrind the counters
-# are zeroed after a first round trip on every connection, so handshakes are left out; the
-# strace counts include them (small fractions per message are per connection).
+# MESSAGES round trips on each of CONNECTIONS (`e2e-load count`); the first one on every
+# connection, and the handshakes, are left out of both counts: `e2e-load` runs
+# `callgrind_control -z` (zero the counters) or starts strace only once every connection has
+# made its first round trip. Per message: (MESSAGES - 1) x CONNECTIONS.
 # Needs strace and valgrind (apt-get install -y strace valgrind). Prints two Markdown tables;
 # callgrind files are kept in target/bench-e2e/profile/.
 set -euo pipefail
@@ -21,7 +22,7 @@ mkdir -p "$out"
 cargo build --profile e2e -p wsmachine-e2e --quiet
 bin=target/e2e
 ulimit -n 8192 2>/dev/null || true
-total=$((connections * messages))
+total=$((connections * (messages - 1)))
 
 wait_addr() { # FILE -> address the server printed
   for _ in $(seq 400); do
@@ -38,16 +39,23 @@ for impl in "${impls[@]}"; do
   flag=()
   [ "$impl" = raw ] && flag=(--raw)
 
-  # System calls: strace attached after the server is listening.
+  # System calls: strace attached once every connection made its first round trip.
   : >"$out/addr"
   "$bin/e2e-server" "$impl" >"$out/addr" 2>/dev/null &
   pid=$!
   addr=$(wait_addr "$out/addr")
-  strace -c -f -p "$pid" -o "$out/strace.$impl.txt" 2>/dev/null &
-  spid=$!
-  sleep 0.5
-  "$bin/e2e-load" count "$addr" "$connections" "$size" "$messages" "${flag[@]}" >/dev/null
-  kill -INT "$spid"; wait "$spid" 2>/dev/null || true
+  cat >"$out/attach.sh" <<ATTACH
+#!/bin/sh
+strace -c -f -p $pid -o "$out/strace.$impl.txt" 2>/dev/null &
+echo \$! >"$out/strace.pid"
+sleep 0.5
+ATTACH
+  chmod +x "$out/attach.sh"
+  E2E_AFTER_WARMUP="$out/attach.sh" \
+    "$bin/e2e-load" count "$addr" "$connections" "$size" "$messages" "${flag[@]}" >/dev/null
+  spid=$(cat "$out/strace.pid")
+  kill -INT "$spid"
+  while kill -0 "$spid" 2>/dev/null; do sleep 0.05; done
   kill "$pid"; wait "$pid" 2>/dev/null || true
   syscalls+=("| $impl | $(awk -v t="$total" '
     $1 ~ /^[0-9.]+$/ && $NF != "total" {
@@ -66,9 +74,8 @@ for impl in "${impls[@]}"; do
     "$bin/e2e-server" "$impl" >"$out/addr" 2>/dev/null &
   pid=$!
   addr=$(wait_addr "$out/addr")
-  "$bin/e2e-load" count "$addr" "$connections" "$size" 1 "${flag[@]}" >/dev/null
-  callgrind_control -z "$pid" >/dev/null
-  "$bin/e2e-load" count "$addr" "$connections" "$size" "$messages" "${flag[@]}" >/dev/null
+  E2E_AFTER_WARMUP="callgrind_control -z $pid" \
+    "$bin/e2e-load" count "$addr" "$connections" "$size" "$messages" "${flag[@]}" >/dev/null
   callgrind_control -d "$pid" >/dev/null
   sleep 0.5
   kill "$pid"; wait "$pid" 2>/dev/null || true

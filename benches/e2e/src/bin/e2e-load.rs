@@ -6,6 +6,7 @@
 //! e2e-load idle ADDR CONNECTIONS SERVER_PID [--raw] [--unused]
 //!                                                       one JSON line: server RSS per connection
 //! e2e-load count ADDR CONNECTIONS SIZE MESSAGES [--raw] MESSAGES round trips per connection
+//!                                                       (the first one before the others start)
 //! ```
 //!
 //! `count` is a fixed amount of work, for profiling a server (`valgrind --tool=callgrind`,
@@ -221,7 +222,10 @@ async fn echo(
     Ok(())
 }
 
-/// A fixed number of round trips on each of `connections`, all at once.
+/// A fixed number of round trips on each of `connections`, all at once. Every connection is
+/// opened and makes its first round trip before the others start; if `E2E_AFTER_WARMUP` is
+/// set, that command (split at spaces, e.g. `callgrind_control -z PID`) runs then, so a
+/// profile can leave the handshakes and first messages out.
 async fn count(
     addr: SocketAddr,
     connections: usize,
@@ -229,24 +233,37 @@ async fn count(
     messages: u64,
     raw: bool,
 ) -> Result {
+    let go = Arc::new(tokio::sync::Notify::new());
     let mut tasks = Vec::with_capacity(connections);
     for i in 0..connections {
         let mut stream = open(addr, raw).await?;
         let script = Script::new(size, (i as u32 ^ 0x5a5a_a5a5).to_le_bytes(), raw);
+        let mut buf = vec![0u8; script.expect[0].len()];
+        round_trip(&mut stream, &script, 0, &mut buf).await?;
+        let notified = go.clone().notified_owned();
         tasks.push(tokio::spawn(async move {
-            let mut buf = vec![0u8; script.expect[0].len()];
-            for turn in 0..messages {
+            notified.await;
+            for turn in 1..messages {
                 round_trip(&mut stream, &script, turn as usize, &mut buf).await?;
             }
             Ok::<(), Box<dyn Error + Send + Sync>>(())
         }));
     }
+    if let Ok(command) = std::env::var("E2E_AFTER_WARMUP") {
+        let mut words = command.split_whitespace();
+        let program = words.next().ok_or("E2E_AFTER_WARMUP is empty")?;
+        let status = std::process::Command::new(program).args(words).status()?;
+        if !status.success() {
+            return Err(format!("E2E_AFTER_WARMUP failed: {status}").into());
+        }
+    }
     let start = Instant::now();
+    go.notify_waiters();
     for task in tasks {
         task.await??;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let total = messages * connections as u64;
+    let total = messages.saturating_sub(1) * connections as u64;
     println!(
         "{{\"connections\": {connections}, \"size\": {size}, \"messages\": {total}, \
          \"seconds\": {elapsed:.3}, \"msgs_per_sec\": {:.1}}}",
