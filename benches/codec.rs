@@ -1,16 +1,23 @@
-//! Decode and encode workloads for wsmachine beside tungstenite, fastwebsockets and memcpy.
+//! Decode and encode workloads for wsmachine beside tungstenite, fastwebsockets,
+//! tokio-websockets and memcpy.
 //!
-//! Every implementation gets the same bytes, delivered in socket-sized reads (64 KiB and
-//! 4 KiB). wsmachine is sans-IO, so its driver hands each read to `receive` as a slice; the
-//! peers read the same slices through an in-memory `Read`/`AsyncRead` (which copies, as their
-//! APIs require). Output goes to a sink that only counts bytes. `memcpy` copies the same input
-//! bytes once, read by read, into a buffer: the floor for anything that moves the payload.
-//! Run with `cargo bench --bench codec`; see BENCHMARKS.md.
+//! Every implementation gets the same bytes, delivered in socket-sized reads (128 KiB, the
+//! headline; 64 KiB and 4 KiB too). wsmachine is sans-IO, so its driver hands each read to
+//! `receive` as a slice; the peers read the same slices through an in-memory
+//! `Read`/`AsyncRead` (which copies, as their APIs require). Output goes to a sink that only
+//! counts bytes. `memcpy` copies the same input bytes, read by read, into ONE reused buffer of
+//! the read size (cache-hot, as a receive buffer is): the floor for anything that moves the
+//! payload. Every implementation is built with the same profile (`[profile.bench]`: fat LTO,
+//! one codegen unit). Before measuring, each implementation's result is checked: the same
+//! message count, and for the Ping workload one Pong written per Ping.
+//!
+//! Run with `scripts/bench.sh` (pinned, with the ratio report) or `cargo bench --bench codec`;
+//! see BENCHMARKS.md.
 //!
 //! With `--features deflate`, the `compressed` groups measure permessage-deflate: decoding and
 //! encoding compressed JSON-like text, with and without context takeover. They measure
-//! wsmachine alone: tungstenite 0.30 and fastwebsockets 0.10 do not implement
-//! permessage-deflate (`cargo bench --bench codec --features deflate -- compressed`).
+//! wsmachine alone: the peers here do not implement permessage-deflate
+//! (`cargo bench --bench codec --features deflate -- compressed`).
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
@@ -19,6 +26,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::{SinkExt, StreamExt};
 use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
 use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, Role};
 
@@ -60,6 +68,8 @@ struct Workload {
     input: Vec<u8>,
     /// Whole data messages the input holds.
     messages: usize,
+    /// Pings the input holds, each to be answered with a Pong.
+    pongs: usize,
 }
 
 fn small_text() -> Workload {
@@ -78,6 +88,7 @@ fn small_text() -> Workload {
         name: "decode 1M x 16 B text",
         input,
         messages: 1_000_000,
+        pongs: 0,
     }
 }
 
@@ -100,6 +111,7 @@ fn mixed_utf8_text() -> Workload {
         name: "decode 20k x 4 KiB UTF-8 text",
         input,
         messages: 20_000,
+        pongs: 0,
     }
 }
 
@@ -127,6 +139,7 @@ fn big_binary(fragments: usize) -> Workload {
         name,
         input,
         messages: 64,
+        pongs: 0,
     }
 }
 
@@ -143,10 +156,14 @@ fn text_and_ping() -> Workload {
         );
         push_frame(&mut input, &mut rng, true, OpCode::Ping, b"ping");
     }
+    // A last message behind the last Ping: the peers' loops stop at the last message they
+    // expect, so every Ping comes before it and is answered.
+    push_frame(&mut input, &mut rng, true, OpCode::Text, b"end");
     Workload {
         name: "decode 100k text + ping",
         input,
-        messages: 100_000,
+        messages: 100_001,
+        pongs: 100_000,
     }
 }
 
@@ -158,27 +175,30 @@ fn big_config() -> Config {
     c
 }
 
-fn wsmachine_decode(input: &[u8], read: usize) -> usize {
-    let mut conn = Connection::server(Negotiated::default(), big_config());
+/// What a decode run produced: whole data messages, and bytes written back (the Pongs).
+type Decoded = (usize, usize);
+
+fn wsmachine_decode(input: &[u8], read: usize) -> Decoded {
+    // The application answers every Ping itself (`send_pong`), one for one, as the peers do:
+    // the automatic Pong keeps at most 16 unwritten, and a 128 KiB read holds thousands.
+    let mut config = big_config();
+    config.auto_pong = false;
+    let mut conn = Connection::server(Negotiated::default(), config);
     let mut messages = 0;
     let mut written = 0;
     for chunk in input.chunks(read) {
         conn.receive(chunk);
         while let Some(event) = conn.poll_event() {
-            if matches!(event, Event::Text(_) | Event::Binary(_)) {
-                messages += 1;
+            match &event {
+                Event::Text(_) | Event::Binary(_) => messages += 1,
+                Event::Ping(data) => conn.send_pong(data).unwrap(),
+                _ => {}
             }
             black_box(event);
         }
-        let out = conn.pending_output();
-        if !out.is_empty() {
-            written += black_box(out).len();
-            let n = out.len();
-            conn.consume_output(n);
-        }
+        written += drain_output(&mut conn);
     }
-    black_box(written);
-    messages
+    (messages, written)
 }
 
 // ---------- in-memory streams for the peers ----------
@@ -245,7 +265,7 @@ fn tungstenite_config() -> tungstenite::protocol::WebSocketConfig {
         .max_frame_size(Some(16 << 20))
 }
 
-fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> usize {
+fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> Decoded {
     let stream = MemStream {
         input,
         read,
@@ -269,7 +289,7 @@ fn tungstenite_decode(input: &[u8], read: usize, messages: usize) -> usize {
         }
     }
     ws.flush().ok();
-    got
+    (got, ws.get_ref().written)
 }
 
 fn fastwebsockets_decode(
@@ -277,7 +297,7 @@ fn fastwebsockets_decode(
     input: &[u8],
     read: usize,
     messages: usize,
-) -> usize {
+) -> Decoded {
     rt.block_on(async {
         let stream = MemStream {
             input,
@@ -300,18 +320,61 @@ fn fastwebsockets_decode(
             }
             black_box(&frame.payload);
         }
-        got
+        (got, ws.into_inner().written)
     })
 }
 
-fn memcpy(input: &[u8], read: usize, dst: &mut [u8]) {
-    let mut at = 0;
-    for chunk in input.chunks(read) {
-        dst[at..at + chunk.len()].copy_from_slice(chunk);
-        at += chunk.len();
-    }
-    black_box(dst);
+fn tokio_websockets_limits() -> tokio_websockets::Limits {
+    tokio_websockets::Limits::default().max_payload_len(Some(64 << 20))
 }
+
+fn tokio_websockets_decode(
+    rt: &tokio::runtime::Runtime,
+    input: &[u8],
+    read: usize,
+    messages: usize,
+) -> Decoded {
+    rt.block_on(async {
+        let stream = MemStream {
+            input,
+            read,
+            written: 0,
+        };
+        let mut ws = tokio_websockets::ServerBuilder::new()
+            .limits(tokio_websockets_limits())
+            .serve(stream);
+        let mut got = 0;
+        while got < messages {
+            let message = ws
+                .next()
+                .await
+                .expect("tokio-websockets stream ended")
+                .expect("tokio-websockets read");
+            if message.is_text() || message.is_binary() {
+                got += 1;
+            }
+            black_box(message);
+        }
+        // Pongs it queued and has not written yet.
+        ws.flush().await.unwrap();
+        (got, ws.get_ref().written)
+    })
+}
+
+/// The floor: the same input, read by read, copied into one reused buffer of the read size.
+fn memcpy(input: &[u8], read: usize, dst: &mut [u8]) {
+    for chunk in input.chunks(read) {
+        dst[..chunk.len()].copy_from_slice(chunk);
+        black_box(&mut *dst);
+    }
+}
+
+/// Read sizes, headline first, with their labels in criterion's ids.
+const READS: [(usize, &str); 3] = [
+    (128 * 1024, "128KiB reads"),
+    (64 * 1024, "64KiB reads"),
+    (4 * 1024, "4KiB reads"),
+];
 
 // ---------- benches ----------
 
@@ -333,21 +396,29 @@ fn decode(c: &mut Criterion) {
         let mut group = configure(c).benchmark_group(w.name);
         group
             .sample_size(10)
-            .measurement_time(Duration::from_secs(3))
-            .warm_up_time(Duration::from_secs(1));
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(500));
         group.throughput(Throughput::Bytes(w.input.len() as u64));
-        let mut dst = vec![0u8; w.input.len()];
-        for read in [64 * 1024, 4 * 1024] {
-            let label = if read == 65536 {
-                "64KiB reads"
-            } else {
-                "4KiB reads"
-            };
-            assert_eq!(wsmachine_decode(&w.input, read), w.messages);
-            assert_eq!(tungstenite_decode(&w.input, read, w.messages), w.messages);
+        let mut dst = vec![0u8; READS[0].0];
+        for (read, label) in READS {
+            // The same result from everyone before anything is timed: every message, and one
+            // Pong (6 bytes: a 2-byte header and "ping") written per Ping.
+            let expect = (w.messages, w.pongs * 6);
+            assert_eq!(wsmachine_decode(&w.input, read), expect, "wsmachine");
+            assert_eq!(
+                tungstenite_decode(&w.input, read, w.messages),
+                expect,
+                "tungstenite"
+            );
             assert_eq!(
                 fastwebsockets_decode(&rt, &w.input, read, w.messages),
-                w.messages
+                expect,
+                "fastwebsockets"
+            );
+            assert_eq!(
+                tokio_websockets_decode(&rt, &w.input, read, w.messages),
+                expect,
+                "tokio-websockets"
             );
             group.bench_function(BenchmarkId::new("wsmachine", label), |b| {
                 b.iter(|| wsmachine_decode(&w.input, read))
@@ -357,6 +428,9 @@ fn decode(c: &mut Criterion) {
             });
             group.bench_function(BenchmarkId::new("fastwebsockets", label), |b| {
                 b.iter(|| fastwebsockets_decode(&rt, &w.input, read, w.messages))
+            });
+            group.bench_function(BenchmarkId::new("tokio-websockets", label), |b| {
+                b.iter(|| tokio_websockets_decode(&rt, &w.input, read, w.messages))
             });
             group.bench_function(BenchmarkId::new("memcpy", label), |b| {
                 b.iter(|| memcpy(&w.input, read, &mut dst))
@@ -458,6 +532,37 @@ fn fastwebsockets_encode(
     })
 }
 
+fn tokio_websockets_encode(
+    rt: &tokio::runtime::Runtime,
+    role: Role,
+    messages: usize,
+    payload: &[u8],
+    kind: MessageKind,
+) -> usize {
+    rt.block_on(async {
+        let stream = MemStream {
+            input: &[],
+            read: 0,
+            written: 0,
+        };
+        let mut ws = match role {
+            Role::Server => tokio_websockets::ServerBuilder::new().serve(stream),
+            Role::Client => tokio_websockets::ClientBuilder::new().take_over(stream),
+        };
+        let text = as_text(payload, kind);
+        for _ in 0..messages {
+            // Its messages own their payload, as tungstenite's do: the copy is its API's.
+            let m = match text {
+                Some(text) => tokio_websockets::Message::text(text.to_owned()),
+                None => tokio_websockets::Message::binary(payload.to_vec()),
+            };
+            ws.feed(m).await.unwrap();
+        }
+        ws.flush().await.unwrap();
+        ws.get_ref().written
+    })
+}
+
 fn encode(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -494,11 +599,16 @@ fn encode(c: &mut Criterion) {
                 fastwebsockets::Role::Client,
             ),
         };
+        // Every encoder writes the same number of bytes.
+        let wire = wsmachine_encode(role, n, payload, kind);
+        assert_eq!(tungstenite_encode(t_role, n, payload, kind), wire);
+        assert_eq!(fastwebsockets_encode(&rt, f_role, n, payload, kind), wire);
+        assert_eq!(tokio_websockets_encode(&rt, role, n, payload, kind), wire);
         let mut group = c.benchmark_group(name);
         group
             .sample_size(10)
-            .measurement_time(Duration::from_secs(3))
-            .warm_up_time(Duration::from_secs(1));
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(500));
         group.throughput(Throughput::Bytes((n * payload.len()) as u64));
         let mut dst = vec![0u8; SINK_FLUSH + payload.len()];
         group.bench_function("wsmachine", |b| {
@@ -509,6 +619,9 @@ fn encode(c: &mut Criterion) {
         });
         group.bench_function("fastwebsockets", |b| {
             b.iter(|| fastwebsockets_encode(&rt, f_role, n, payload, kind))
+        });
+        group.bench_function("tokio-websockets", |b| {
+            b.iter(|| tokio_websockets_encode(&rt, role, n, payload, kind))
         });
         group.bench_function("memcpy", |b| {
             b.iter(|| {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the codec benchmarks (wsmachine beside tungstenite, fastwebsockets and memcpy) and prints
-# the BENCHMARKS.md table from that run.
+# Runs the codec benchmarks (wsmachine beside tungstenite, fastwebsockets, tokio-websockets and
+# memcpy, all built with fat LTO and one codegen unit) and prints the ratio tables from that
+# one run (scripts/bench/report.py; also written to target/bench-report/micro.{md,json}).
 #
 #   scripts/bench.sh [CRITERION_FILTER]
 #
@@ -15,5 +16,7 @@ if command -v taskset >/dev/null 2>&1; then
 fi
 # Compiled first, on every core (`--no-run`, the same profile as the run).
 cargo bench --bench codec --no-run --quiet
+# The report takes only results written by this run.
+since=$(date +%s)
 "${pin[@]}" cargo bench --bench codec -- --noplot "$@"
-python3 scripts/bench/table.py
+python3 scripts/bench/report.py --since "$since"

@@ -19,11 +19,19 @@ use wsmachine::{CloseCode, CloseOutcome, Connection, Event};
 use crate::{Error, Message};
 
 /// How many bytes one read takes from the transport. The buffer is on the stack of the poll
-/// call, not in the connection, so an idle connection holds no read buffer at all.
-const READ_CHUNK: usize = 16 * 1024;
+/// call, not in the connection, so an idle connection holds no read buffer at all; it is
+/// never zero-filled (`ReadBuf::uninit`). 64 KiB takes a 16 KiB message and its header in one
+/// read (16 KiB took two system calls for it) and a loopback or LAN burst in a few.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// How many output pieces one vectored write hands over.
 const MAX_SLICES: usize = 16;
+
+/// For a transport without vectored writes: queued pieces are gathered into one write up to
+/// this many bytes (a frame's header and its payload, several small frames), so a message is
+/// not split into a write per piece. A front piece at least this large is written directly.
+/// The size of the output queue's buffers, so a queue of small frames goes out in one write.
+const GATHER: usize = 64 * 1024;
 
 /// The default bound on queued output above which sends wait: 128 KiB.
 pub const DEFAULT_MAX_BUFFERED: usize = 128 * 1024;
@@ -225,13 +233,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.done {
                 return Poll::Ready(Err(Error::AlreadyClosed));
             }
-            let written = if self.io.is_write_vectored() {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let n = self.conn.pending_output_vectored(&mut slices);
-                Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n])
-            } else {
-                Pin::new(&mut self.io).poll_write(cx, self.conn.pending_output())
-            };
+            let written = self.poll_write_once(cx);
             match ready!(written) {
                 Ok(0) => {
                     self.transport_failed(io::ErrorKind::WriteZero.into());
@@ -259,6 +261,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.unflushed = false;
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// One write of the queued output: every piece at once (vectored) where the transport
+    /// supports it; otherwise the front piece, with the small pieces behind it gathered into
+    /// the same write.
+    fn poll_write_once(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let n = self.conn.pending_output_vectored(&mut slices);
+        let io = Pin::new(&mut self.io);
+        if n == 1 || io.is_write_vectored() {
+            return io.poll_write_vectored(cx, &slices[..n]);
+        }
+        if slices[0].len() >= GATHER {
+            return io.poll_write(cx, &slices[0]);
+        }
+        // A copy of at most `GATHER` bytes, on the stack (never zero-filled): cheaper than a
+        // system call (or a TLS record) per piece. Only what was written is consumed, so a short write is fine.
+        let mut storage = [MaybeUninit::<u8>::uninit(); GATHER];
+        let mut gathered = ReadBuf::uninit(&mut storage);
+        for slice in &slices[..n] {
+            let take = slice.len().min(gathered.remaining());
+            gathered.put_slice(&slice[..take]);
+            if gathered.remaining() == 0 {
+                break;
+            }
+        }
+        io.poll_write(cx, gathered.filled())
     }
 
     /// Waits for room: writes while the queued output is over the bound.
