@@ -56,6 +56,11 @@ pub enum Error {
     #[cfg(feature = "hyper")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
     Upgrade(hyper::Error),
+    /// HTTP/3: the QUIC connection or the request stream failed, or the server does not
+    /// allow WebSockets.
+    #[cfg(feature = "h3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "h3")))]
+    H3(crate::H3Error),
 }
 
 impl fmt::Display for Error {
@@ -89,6 +94,8 @@ impl fmt::Display for Error {
             Self::H2(e) => write!(f, "HTTP/2 error: {e}"),
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => write!(f, "HTTP upgrade failed: {e}"),
+            #[cfg(feature = "h3")]
+            Self::H3(e) => write!(f, "HTTP/3 error: {e}"),
         }
     }
 }
@@ -106,6 +113,8 @@ impl std::error::Error for Error {
             Self::H2(e) => Some(e),
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => Some(e),
+            #[cfg(feature = "h3")]
+            Self::H3(e) => Some(e),
             _ => None,
         }
     }
