@@ -93,7 +93,20 @@ if [[ "$ONLY" != client ]]; then
     port="${line##*:}"
     port="${port%% *}"
     if (cd "$H3_DIR" && run_bounded "$STEP_TIMEOUT" "$PY" ws_client.py "$port" "$CERT"); then
-        log "(a) passed"
+        # Our server reports each WebSocket's end once its side is done.
+        clean=0
+        for _ in $(seq 50); do
+            clean="$(grep -c 'closed Some((CloseCode(1000), true))' "$RUN_DIR/our-server.log" || true)"
+            [[ "$clean" == 3 ]] && break
+            sleep 0.1
+        done
+        if [[ "$clean" == 3 ]]; then
+            log "(a) passed (our server saw 3 clean closes with 1000)"
+        else
+            log "(a) FAILED: our server saw $clean clean closes with 1000, not 3; its log:"
+            tail -n 30 "$RUN_DIR/our-server.log" >&2
+            failed=1
+        fi
     else
         log "(a) FAILED; our server's log:"
         tail -n 30 "$RUN_DIR/our-server.log" >&2

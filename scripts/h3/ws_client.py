@@ -111,14 +111,14 @@ async def conversation(client, n):
     ws.send(wsframe.BINARY, big)
     opcode, echoed = await ws.recv()
     assert opcode == wsframe.BINARY and echoed == big, "binary echo differs"
-    ws.send(wsframe.CLOSE, wsframe.close_payload(1000, "bye %d" % n))
+    # Nothing follows a Close (RFC 6455 section 5.5.1): our FIN goes with it.
+    ws.send(wsframe.CLOSE, wsframe.close_payload(1000, "bye %d" % n), end=True)
     opcode, payload = await ws.recv()
     assert opcode == wsframe.CLOSE, opcode
     assert payload[:2] == b"\x03\xe8", payload
-    # The server ends its side after its Close (RFC 6455 section 7.1.1); we end ours.
+    # The server ends its side after its Close (RFC 6455 section 7.1.1).
     kind, _ = await ws.event()
     assert kind == "end", kind
-    ws.client.send(ws.id, b"", end=True)
     print("stream", ws.id, "ok: text, fragments + ping, 2 MiB binary, close 1000", flush=True)
 
 

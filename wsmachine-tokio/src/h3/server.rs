@@ -23,6 +23,10 @@ const CID_LEN: usize = 16;
 const MAX_CONNECTIONS: usize = 4096;
 /// Datagrams waiting for one connection's task; more are dropped (QUIC retransmits).
 const ROUTE_QUEUE: usize = 256;
+/// The largest datagram taken: QUIC never needs more than the path's MTU, and
+/// [`quic_config`](super::quic_config) announces 1,350 bytes; with [`ROUTE_QUEUE`] it bounds
+/// what one connection's queue holds (384 KiB).
+const MAX_DATAGRAM: usize = 1500;
 /// Requests waiting for [`H3Server::accept`]; more are refused with `H3_REQUEST_REJECTED`.
 const ACCEPT_QUEUE: usize = 256;
 
@@ -36,7 +40,9 @@ type Routes = Arc<Mutex<HashMap<Vec<u8>, mpsc::Sender<(Vec<u8>, SocketAddr)>>>>;
 /// and routes datagrams by connection ID. The endpoint answers SETTINGS with
 /// `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 9220 §3). It does no address validation (QUIC
 /// Retry): quiche limits what it sends to an unvalidated address to three times what it
-/// received. Dropping the server stops accepting; connections already open run on until
+/// received. Memory is bounded per connection: at most 256 datagrams of at most 1,500 bytes
+/// wait for its task (more, or larger, are dropped), and 256 requests wait for
+/// [`accept`](Self::accept) (more are refused). Dropping the server stops accepting; connections already open run on until
 /// they close or go idle.
 pub struct H3Server {
     incoming: mpsc::Receiver<H3Request>,
@@ -109,6 +115,9 @@ async fn serve(
             // ICMP errors for one peer say nothing about the others.
             Err(_) => continue,
         };
+        if n > MAX_DATAGRAM {
+            continue;
+        }
         let datagram = &mut buf[..n];
         let Ok(header) = quiche::Header::from_slice(datagram, CID_LEN) else {
             continue;
