@@ -1,37 +1,7 @@
 //! WebSockets over HTTP/3 streams (feature `h3`; RFC 9220), both roles, on quiche.
 //!
-//! # Why quiche
-//!
-//! RFC 9220 needs an HTTP/3 stack that sends and accepts an extended CONNECT with
-//! `:protocol: websocket` and announces `SETTINGS_ENABLE_CONNECT_PROTOCOL`. Checked against
-//! the sources on crates.io: the `h3` crate (0.0.8, with `h3-quinn` 0.0.10, the newest
-//! releases) parses `:protocol` into a closed type, `h3::ext::Protocol`, whose `FromStr`
-//! knows only `webtransport` and `connect-udp`, so a `websocket` request fails to parse on
-//! its server and cannot be built on its client. quiche (0.30) takes `:protocol` as an
-//! ordinary field and has `h3::Config::enable_extended_connect`. quiche is sans-IO, like
-//! this crate's core: the QUIC connection's task here owns the UDP socket (a client) or is
-//! fed by the endpoint that reads it (a server). `tokio-quiche` wraps the same library but
-//! brings a much larger tree (and its own request model); it is not used. quiche builds
-//! BoringSSL from source: building this feature needs cmake and clang.
-//!
-//! # The transport
-//!
-//! [`H3Stream`] is one bidirectional request stream as `AsyncRead + AsyncWrite`:
-//!
-//! - **Flow control.** Reading takes bytes out of quiche's stream buffer, which is what
-//!   gives the peer credit again: a reader that stops stops the peer (its buffer is bounded
-//!   by the stream window of [`quic_config`]). A write sends no more than the stream's
-//!   credit and waits for more.
-//! - **The ends.** The peer's FIN is end of file (the WebSocket then ends as the core
-//!   decides: a close handshake that was complete is clean, else 1006); `poll_shutdown`
-//!   sends our FIN. The peer's RESET_STREAM (or STOP_SENDING, on writing) reads as
-//!   `ConnectionReset` / `BrokenPipe` carrying an [`H3Error`], so the WebSocket ends with
-//!   [`Error::Closed`](crate::Error::Closed) 1006; the QUIC connection's end reads as an
-//!   error carrying [`H3Error::ConnectionClosed`] or [`H3Error::IdleTimeout`] (reported as
-//!   [`Error::Io`](crate::Error::Io), the outcome 1006). A stream dropped before its FIN is
-//!   reset with `H3_REQUEST_CANCELLED`.
-//! - **Several WebSockets on one connection**: every request stream is one WebSocket; the
-//!   connection's task serves them all.
+//! The crate's front page (section "HTTP/3") says why quiche and how to use it; [`H3Stream`]
+//! says how flow control and the stream's ends map to reads and writes.
 
 mod client;
 mod conn;
@@ -197,8 +167,21 @@ struct StreamHandle {
 
 /// One HTTP/3 request stream as a byte transport: the DATA frames both ways.
 ///
-/// The module's documentation says how flow control and the ends of the stream map to
-/// reads and writes.
+/// - **Flow control.** Reading takes bytes out of quiche's stream buffer, which is what gives
+///   the peer credit again: a reader that stops stops the peer (what it can make us buffer is
+///   bounded by the stream window, 1 MiB with [`quic_config`]). A write sends no more than
+///   the stream's credit and waits for more.
+/// - **The ends.** The peer's FIN is end of file (the WebSocket then ends as the core decides:
+///   clean after a complete closing handshake, else 1006); `poll_shutdown` sends our FIN. The
+///   peer's RESET_STREAM (or STOP_SENDING, on writing) reads as `ConnectionReset` /
+///   `BrokenPipe` carrying an [`H3Error`], so the WebSocket ends with
+///   [`Error::Closed`](crate::Error::Closed) 1006; the end of the QUIC connection reads as an
+///   error carrying [`H3Error::ConnectionClosed`] or [`H3Error::IdleTimeout`] (reported as
+///   [`Error::Io`](crate::Error::Io); the outcome is 1006). A stream dropped before its FIN is
+///   reset with `H3_REQUEST_CANCELLED`, and one dropped before its peer's FIN is stopped
+///   (STOP_SENDING) with the same code.
+/// - **Many per connection.** Every request stream is one WebSocket; the connection's task
+///   serves them all.
 pub struct H3Stream {
     stream: StreamHandle,
     /// End of file was read.

@@ -165,10 +165,23 @@
 //! # HTTP/3
 //!
 //! Feature `h3` (RFC 9220) runs the same [`WebSocket`] over one bidirectional stream of an
-//! HTTP/3 connection, on quiche (the `h3` crate cannot carry `:protocol: websocket`; the
-//! module's page says why and how the stream's flow control and ends map). Building it needs
-//! cmake and clang (quiche builds BoringSSL). `quic_config` gives a QUIC configuration to
-//! which you add the certificate (a server) or the roots (a client). A server:
+//! HTTP/3 connection (`H3Stream`, whose page says how QUIC flow control and the stream's ends
+//! map to reads and writes).
+//!
+//! **Why quiche.** RFC 9220 needs an HTTP/3 stack that sends and accepts an extended CONNECT
+//! with `:protocol: websocket` and announces `SETTINGS_ENABLE_CONNECT_PROTOCOL`. Checked in
+//! the sources of the newest releases on crates.io: the `h3` crate (0.0.8, with `h3-quinn`
+//! 0.0.10) parses `:protocol` into a closed type, `h3::ext::Protocol`, whose `FromStr` knows
+//! only `webtransport` and `connect-udp`, so its server fails to parse a WebSocket request
+//! and its client cannot build one. quiche (0.30) takes `:protocol` as an ordinary field and
+//! has `h3::Config::enable_extended_connect`. quiche is sans-IO like this crate's core: a
+//! client connection's task owns its UDP socket; a server's endpoint reads one socket and
+//! routes datagrams to each connection's task. `tokio-quiche` (0.20) wraps the same library
+//! with its own request model and a much larger dependency tree; it is not used. quiche
+//! builds BoringSSL from source, so building this feature needs cmake and clang.
+//!
+//! `quic_config` gives a QUIC configuration to which you add the certificate (a server) or
+//! the roots (a client). A server:
 //!
 //! ```no_run
 //! # #[cfg(feature = "h3")]
