@@ -423,3 +423,100 @@ async fn conformance_over_an_h3_stream() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_stops_the_writer_at_the_stream_window() {
+    bounded(async {
+        let (cert, key) = certificate();
+        let mut config = quic_config().unwrap();
+        config
+            .load_cert_chain_from_pem_file(cert.to_str().unwrap())
+            .unwrap();
+        config
+            .load_priv_key_from_pem_file(key.to_str().unwrap())
+            .unwrap();
+        let mut server = H3Server::bind("127.0.0.1:0", config).await.unwrap();
+        let addr = server.local_addr();
+        let (streams, mut accepted) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(request) = server.accept().await {
+                let stream = request.respond(http::Response::new(())).unwrap();
+                streams.send(stream).unwrap();
+            }
+        });
+        let h3 = client(addr, &cert).await;
+        let mut stream = open_raw(&h3, "/slow").await;
+        let mut server_side = accepted.recv().await.unwrap();
+        const TOTAL: usize = 4 << 20;
+        let data = pattern(7, TOTAL);
+        let (progress, mut seen) = tokio::sync::watch::channel(0usize);
+        let sent = data.clone();
+        let writer = tokio::spawn(async move {
+            let mut written = 0;
+            while written < TOTAL {
+                let end = (written + (64 << 10)).min(TOTAL);
+                written += stream.write(&sent[written..end]).await.unwrap();
+                progress.send_replace(written);
+            }
+            stream.shutdown().await.unwrap();
+            stream
+        });
+        // Nobody reads: the writer stalls once the 1 MiB stream window is spent.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let stalled_at = *seen.borrow_and_update();
+        assert!(stalled_at >= 64 << 10, "some data went out: {stalled_at}");
+        assert!(
+            stalled_at <= 1 << 20,
+            "no more than the window: {stalled_at}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(*seen.borrow(), stalled_at, "still stalled");
+        // Reading gives the credit back: everything arrives, in order, then the FIN.
+        let mut received = Vec::new();
+        server_side.read_to_end(&mut received).await.unwrap();
+        assert!(
+            received == data,
+            "{} bytes, not the ones sent",
+            received.len()
+        );
+        drop(writer.await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_quic_connection_ends_both_websockets_with_a_typed_error() {
+    bounded(async {
+        let (cert, key) = certificate();
+        let (addr, mut ended) = start_server(&cert, &key, AcceptOptions::new()).await;
+        let mut config = quic_config().unwrap();
+        config
+            .load_verify_locations_from_file(cert.to_str().unwrap())
+            .unwrap();
+        config.verify_peer(true);
+        // The smaller of the two idle timeouts applies to both ends (RFC 9000 §10.1).
+        config.set_max_idle_timeout(300);
+        let h3 = h3_client(addr, "localhost", config).await.unwrap();
+        let mut ws = connect_h3(&h3, "wss://localhost/idle", &ConnectOptions::new())
+            .await
+            .unwrap();
+        let idle = |e: &Error| match e {
+            Error::Io(e) => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<H3Error>())
+                .is_some_and(|e| *e == H3Error::IdleTimeout),
+            _ => false,
+        };
+        match ws.recv().await {
+            Some(Err(e)) if idle(&e) => {}
+            other => panic!("expected the idle timeout, got {other:?}"),
+        }
+        assert!(ws.recv().await.is_none());
+        assert_eq!(ws.close_outcome().unwrap().code, CloseCode::ABNORMAL);
+        match ended.recv().await.unwrap() {
+            Some(e) if idle(&e) => {}
+            other => panic!("expected the idle timeout on the server, got {other:?}"),
+        }
+    })
+    .await;
+}
