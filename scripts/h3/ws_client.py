@@ -133,4 +133,5 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The handshake included: aioquic's connect alone would wait for ever on a silent port.
+    asyncio.run(asyncio.wait_for(main(), 90))
