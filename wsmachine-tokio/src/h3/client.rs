@@ -174,8 +174,10 @@ impl H3Client {
 
 /// Client: opens a WebSocket at `url` on an HTTP/3 connection with an extended CONNECT
 /// (RFC 9220 §3), checks the answer, and returns the WebSocket on the stream. Several
-/// WebSockets can share one connection. Fails with
-/// [`H3Error::ExtendedConnectDisabled`] if the server's SETTINGS did not allow it.
+/// WebSockets can share one connection, as many at once as the server's stream limit allows
+/// (128 with [`quic_config`](super::quic_config)); past it the call fails with
+/// [`H3Error::Http3`] and sends nothing. Fails with [`H3Error::ExtendedConnectDisabled`] if
+/// the server's SETTINGS did not allow it.
 pub async fn connect_h3(
     client: &H3Client,
     url: &str,

@@ -214,16 +214,31 @@ impl H3Request {
             &[(b":status".as_slice(), status.as_str().as_bytes())],
             response.headers(),
         );
-        {
+        let sent = {
             let mut state = stream.handle.shared.lock();
             let state = &mut *state;
-            state.check_open()?;
-            let h3 = state.h3.as_mut().ok_or(Error::AlreadyClosed)?;
-            h3.send_response(&mut state.quic, stream.id, &fields, false)
-                .map_err(H3Error::of_h3)?;
-        }
+            let sent = match (state.check_open(), state.h3.as_mut()) {
+                (Err(e), _) => Err(e.into()),
+                (Ok(()), None) => Err(Error::AlreadyClosed),
+                (Ok(()), Some(h3)) => h3
+                    .send_response(&mut state.quic, stream.id, &fields, false)
+                    .map_err(|e| H3Error::of_h3(e).into()),
+            };
+            if sent.is_err() {
+                // The stream is over (reset meanwhile, or the connection closed): forget it.
+                for direction in [quiche::Shutdown::Read, quiche::Shutdown::Write] {
+                    let _ = state.quic.stream_shutdown(
+                        stream.id,
+                        direction,
+                        conn::H3_REQUEST_CANCELLED,
+                    );
+                }
+                state.streams.remove(&stream.id);
+            }
+            sent
+        };
         stream.handle.shared.wake_task.notify_one();
-        Ok(H3Stream::new(stream))
+        sent.map(|()| H3Stream::new(stream))
     }
 }
 
