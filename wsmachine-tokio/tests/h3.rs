@@ -461,16 +461,22 @@ async fn a_reader_that_stops_stops_the_writer_at_the_stream_window() {
             stream.shutdown().await.unwrap();
             stream
         });
-        // Nobody reads: the writer stalls once the 1 MiB stream window is spent.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let stalled_at = *seen.borrow_and_update();
+        // Nobody reads: the writer stalls once the 1 MiB stream window is spent. Wait until
+        // it has not moved for 300 ms (a writer that is not held back finishes all 4 MiB).
+        let mut stalled_at = 0;
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = *seen.borrow_and_update();
+            if now == stalled_at {
+                break;
+            }
+            stalled_at = now;
+        }
         assert!(stalled_at >= 64 << 10, "some data went out: {stalled_at}");
         assert!(
             stalled_at <= 1 << 20,
             "no more than the window: {stalled_at}"
         );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(*seen.borrow(), stalled_at, "still stalled");
         // Reading gives the credit back: everything arrives, in order, then the FIN.
         let mut received = Vec::new();
         server_side.read_to_end(&mut received).await.unwrap();

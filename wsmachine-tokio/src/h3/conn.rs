@@ -55,7 +55,6 @@ impl Shared {
                 streams: HashMap::new(),
                 closed: None,
                 settings_waiter: None,
-                last_request: None,
             }),
             wake_task: Notify::new(),
         })
@@ -104,8 +103,6 @@ pub(super) struct State {
     pub(super) closed: Option<H3Error>,
     /// Client: waits for the server's SETTINGS.
     pub(super) settings_waiter: Option<Waker>,
-    /// Server: the highest request stream seen (a later HEADERS on it is a trailer section).
-    last_request: Option<u64>,
 }
 
 impl State {
@@ -144,11 +141,11 @@ impl State {
                 match h3.poll(&mut self.quic) {
                     Ok((id, h3::Event::Headers { list, .. })) => match self.role {
                         Role::Server => {
-                            if self.last_request.is_some_and(|last| id <= last) {
-                                // A trailer section: a WebSocket has no use for it.
+                            if self.streams.contains_key(&id) {
+                                // A trailer section: a WebSocket has no use for it. (A stream
+                                // forgotten here was shut down both ways: nothing more comes.)
                                 continue;
                             }
-                            self.last_request = Some(id);
                             let request = match request_of(&list) {
                                 Some(r) => r,
                                 None => {
