@@ -61,6 +61,11 @@ pub enum Error {
     #[cfg(feature = "hyper")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
     Upgrade(hyper::Error),
+    /// HTTP/3: the QUIC connection or the request stream failed, or the server does not
+    /// allow WebSockets.
+    #[cfg(feature = "h3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "h3")))]
+    H3(crate::H3Error),
 }
 
 impl fmt::Display for Error {
@@ -98,6 +103,8 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => write!(f, "HTTP upgrade failed: {e}"),
+            #[cfg(feature = "h3")]
+            Self::H3(e) => write!(f, "HTTP/3 error: {e}"),
         }
     }
 }
@@ -115,6 +122,8 @@ impl std::error::Error for Error {
             Self::H2(e) => Some(e),
             #[cfg(feature = "hyper")]
             Self::Upgrade(e) => Some(e),
+            #[cfg(feature = "h3")]
+            Self::H3(e) => Some(e),
             _ => None,
         }
     }

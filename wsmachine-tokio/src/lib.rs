@@ -245,6 +245,74 @@
 //! what was written, and it lingers for up to `H2Stream::LINGER` until the peer ends too, so
 //! that h2 does not discard the last DATA (the Close frame) in a reset.
 //!
+//! # HTTP/3
+//!
+//! Feature `h3` (RFC 9220) runs the same [`WebSocket`] over one bidirectional stream of an
+//! HTTP/3 connection (`H3Stream`, whose page says how QUIC flow control and the stream's ends
+//! map to reads and writes).
+//!
+//! **Why quiche.** RFC 9220 needs an HTTP/3 stack that sends and accepts an extended CONNECT
+//! with `:protocol: websocket` and announces `SETTINGS_ENABLE_CONNECT_PROTOCOL`. Checked in
+//! the sources of the newest releases on crates.io: the `h3` crate (0.0.8, with `h3-quinn`
+//! 0.0.10) parses `:protocol` into a closed type, `h3::ext::Protocol`, whose `FromStr` knows
+//! only `webtransport` and `connect-udp`, so its server fails to parse a WebSocket request
+//! and its client cannot build one. quiche (0.30) takes `:protocol` as an ordinary field and
+//! has `h3::Config::enable_extended_connect`. quiche is sans-IO like this crate's core: a
+//! client connection's task owns its UDP socket; a server's endpoint reads one socket and
+//! routes datagrams to each connection's task. `tokio-quiche` (0.20) wraps the same library
+//! with its own request model and a much larger dependency tree; it is not used. quiche
+//! builds BoringSSL from source, so building this feature needs cmake and clang.
+//!
+//! `quic_config` gives a QUIC configuration to which you add the certificate (a server) or
+//! the roots (a client). A server:
+//!
+//! ```no_run
+//! # #[cfg(feature = "h3")]
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! use wsmachine_tokio::{AcceptOptions, H3Server, Message, accept_h3, quic_config};
+//!
+//! let mut config = quic_config()?;
+//! config.load_cert_chain_from_pem_file("cert.pem")?;
+//! config.load_priv_key_from_pem_file("key.pem")?;
+//! let mut server = H3Server::bind("0.0.0.0:4433", config).await?;
+//! // Every extended CONNECT of every QUIC connection.
+//! while let Some(request) = server.accept().await {
+//!     tokio::spawn(async move {
+//!         let Ok(mut ws) = accept_h3(request, &AcceptOptions::new()).await else { return };
+//!         while let Some(Ok(message)) = ws.recv().await {
+//!             if let Message::Text(_) | Message::Binary(_) = message {
+//!                 let _ = ws.send(message).await;
+//!             }
+//!         }
+//!     });
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A client opens any number of WebSockets on one QUIC connection:
+//!
+//! ```no_run
+//! # #[cfg(feature = "h3")]
+//! # async fn client() -> Result<(), Box<dyn std::error::Error>> {
+//! use wsmachine_tokio::{CloseCode, ConnectOptions, connect_h3, h3_client, quic_config};
+//!
+//! let mut config = quic_config()?;
+//! config.load_verify_locations_from_file("ca.pem")?;
+//! config.verify_peer(true);
+//! let client = h3_client("192.0.2.1:4433".parse()?, "example.com", config).await?;
+//! let mut chat = connect_h3(&client, "wss://example.com/chat", &ConnectOptions::new()).await?;
+//! let mut feed = connect_h3(&client, "wss://example.com/feed", &ConnectOptions::new()).await?;
+//! chat.send("hello").await?;
+//! let _update = feed.recv().await;
+//! chat.close(CloseCode::NORMAL, "bye").await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A stream reset by the peer ends the WebSocket with 1006 ([`Error::Closed`]); the QUIC
+//! connection's end is an [`Error::Io`] carrying an `H3Error`.
+//!
 //! # Coming from tokio-tungstenite
 //!
 //! | tokio-tungstenite | wsmachine-tokio |
@@ -276,6 +344,7 @@
 //! | `rustls-tls-native-roots` | `rustls`, trusting the operating system's roots |
 //! | `hyper` | `upgrade`: hyper 1 / axum upgrades, HTTP/1.1 and HTTP/2 |
 //! | `h2` | `H2Stream`, `accept_h2`, `connect_h2`, `h2_client` |
+//! | `h3` | `H3Server`, `accept_h3`, `H3Client`, `h3_client`, `connect_h3`, `H3Stream` (quiche; needs cmake and clang) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
@@ -285,6 +354,8 @@ mod driver;
 mod error;
 #[cfg(feature = "h2")]
 mod h2;
+#[cfg(feature = "h3")]
+mod h3;
 mod handshake;
 mod message;
 mod options;
@@ -301,9 +372,18 @@ pub use error::Error;
 #[cfg(feature = "h2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "h2")))]
 pub use h2::{H2Stream, accept_h2, connect_h2, h2_client};
+#[cfg(feature = "h3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "h3")))]
+pub use h3::{
+    H3Client, H3Error, H3Request, H3Server, H3Stream, accept_h3, connect_h3, h3_client, quic_config,
+};
 pub use handshake::{accept, accept_with, client_on, connect, connect_with};
 pub use message::Message;
 pub use options::{AcceptOptions, ConnectOptions, DEFAULT_HANDSHAKE_TIMEOUT};
+/// quiche, the QUIC and HTTP/3 library under feature `h3`, for its `Config`.
+#[cfg(feature = "h3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "h3")))]
+pub use quiche;
 pub use split::{ReadHalf, ReuniteError, WriteHalf};
 pub use stream::MaybeTlsStream;
 #[cfg(feature = "hyper")]
