@@ -535,8 +535,8 @@ pub use config::{Config, DeflateConfig};
 #[doc(hidden)]
 pub use connection::LifecycleState;
 pub use connection::{
-    CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload,
-    Timeout,
+    CloseOutcome, Connection, Event, EventRef, Initiator, MessageKind, Payload, ReadyState,
+    TextPayload, Timeout,
 };
 pub use error::{ProtocolError, SendError};
 pub use handshake::{
