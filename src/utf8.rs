@@ -194,6 +194,27 @@ fn sequence_len(lead: u8) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn to_str_agrees_with_the_standard_library() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"ascii only, longer than a word or two",
+            "h\u{e9} \u{20ac} \u{1f30d}".as_bytes(),
+            b"\xc3",
+            b"ok\xff",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xe2\x82",
+        ];
+        for bytes in cases {
+            assert_eq!(
+                to_str(bytes).ok(),
+                core::str::from_utf8(bytes).ok(),
+                "{bytes:x?}"
+            );
+        }
+    }
+
     fn feed_all(chunks: &[&[u8]]) -> Result<(), Utf8Error> {
         let mut v = Utf8Validator::new();
         for c in chunks {

@@ -495,3 +495,80 @@ impl Decoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::apply_mask_reference;
+
+    #[test]
+    fn short_payloads_unmask_like_the_definition_at_every_length() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let masked: Vec<u8> = (0..=MAX_CONTROL_PAYLOAD as u32)
+            .map(|i| (i * 29 + 7) as u8)
+            .collect();
+        for len in 0..=MAX_CONTROL_PAYLOAD {
+            let mut expected = masked[..len].to_vec();
+            apply_mask_reference(&mut expected, key, 0);
+            // Copied (into a buffer holding other bytes) and in place.
+            let mut copied = BytesMut::from(&b"xy"[..]);
+            extend_short(&mut copied, &masked[..len], Some(key));
+            assert_eq!(&copied[2..], &expected[..], "copied, len {len}");
+            let mut in_place = masked[..len].to_vec();
+            unmask_short(&mut in_place, key);
+            assert_eq!(in_place, expected, "in place, len {len}");
+            // Unmasked frames are copied as they are.
+            let mut plain = BytesMut::new();
+            extend_short(&mut plain, &masked[..len], None);
+            assert_eq!(&plain[..], &masked[..len]);
+        }
+    }
+
+    #[test]
+    fn short_frames_in_place_are_the_fast_path_frames() {
+        let key = [1, 2, 3, 4];
+        let masked = |b0: u8, payload: &[u8]| {
+            let mut f = alloc::vec![b0, 0x80 | payload.len() as u8, 1, 2, 3, 4];
+            let mut p = payload.to_vec();
+            apply_mask_reference(&mut p, key, 0);
+            f.extend(p);
+            f
+        };
+        // (frame, masked wanted, data limit, expected payload or not taken)
+        let cases: &[(Vec<u8>, bool, Option<usize>, Option<&[u8]>)] = &[
+            (masked(0x81, b"Hello"), true, Some(100), Some(b"Hello")),
+            (masked(0x82, b"\0\x01"), true, Some(100), Some(b"\0\x01")),
+            (masked(0x89, b"p"), true, None, Some(b"p")),
+            (masked(0x8a, b""), true, None, Some(b"")),
+            // Data frames only with a limit that allows them.
+            (masked(0x81, b"Hello"), true, None, None),
+            (masked(0x81, b"Hello"), true, Some(4), None),
+            // Not FIN, RSV bits, Close, wrong masking, cut short.
+            (masked(0x01, b"Hi"), true, Some(100), None),
+            (masked(0xc1, b"Hi"), true, Some(100), None),
+            (masked(0x88, b"\x03\xe8"), true, Some(100), None),
+            (masked(0x81, b"Hi"), false, Some(100), None),
+            (alloc::vec![0x81, 0x02, b'H', b'i'], true, Some(100), None),
+            (masked(0x81, b"Hi")[..7].to_vec(), true, Some(100), None),
+            (
+                alloc::vec![0x81, 0x02, b'H', b'i'],
+                false,
+                Some(100),
+                Some(b"Hi"),
+            ),
+        ];
+        for (frame, masked, data_max, expected) in cases {
+            let mut input = frame.clone();
+            let got = Decoder::short_frame_in_place(&mut input, *masked, *data_max);
+            match (got, expected) {
+                (Some(short), Some(payload)) => {
+                    assert_eq!(&input[short.start..short.end], *payload, "{frame:x?}");
+                    assert_eq!(short.end, frame.len());
+                    assert_eq!(short.b0, frame[0]);
+                }
+                (None, None) => assert_eq!(&input, frame, "changed without taking it"),
+                (got, _) => panic!("{frame:x?}: {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+}
