@@ -1,6 +1,6 @@
-//! The fast masking paths (in place, copy-and-mask into a buffer, and into a slice) against the byte-by-byte
-//! reference (RFC 6455 §5.3), for random lengths, buffer offsets (alignment), key phases and
-//! splits.
+//! The fast masking paths (in place, copy-and-mask into a buffer, and into a slice) against
+//! the byte-by-byte reference (RFC 6455 §5.3), for random lengths, buffer offsets
+//! (alignment), key phases and splits.
 #![no_main]
 
 use arbitrary::Arbitrary;

@@ -535,7 +535,8 @@ mod tests {
             f
         };
         // (frame, masked wanted, data limit, expected payload or not taken)
-        let cases: &[(Vec<u8>, bool, Option<usize>, Option<&[u8]>)] = &[
+        type Case = (Vec<u8>, bool, Option<usize>, Option<&'static [u8]>);
+        let cases: &[Case] = &[
             (masked(0x81, b"Hello"), true, Some(100), Some(b"Hello")),
             (masked(0x82, b"\0\x01"), true, Some(100), Some(b"\0\x01")),
             (masked(0x89, b"p"), true, None, Some(b"p")),
