@@ -78,13 +78,15 @@ fn wire(receiver: Role, items: &[Item]) -> Vec<u8> {
 
 /// Feeds `input` in reads cut at `reads` (sizes, cycled), taking every event after each read
 /// (and after the end of stream) the way `borrowed` says (cycled: `true` takes it with
-/// `poll_event_ref`), and writing the output out. Returns the events and the output.
+/// `poll_event_ref`), and writing the output out; with `early_eof`, the end of stream comes
+/// before the events of the last read are taken. Returns the events and the output.
 fn run(
     role: Role,
     config: &Config,
     input: &[u8],
     reads: &[usize],
     borrowed: &[bool],
+    early_eof: bool,
 ) -> (Vec<Event>, Vec<u8>) {
     let mut conn = connection(role, config.clone());
     let mut events = Vec::new();
@@ -110,6 +112,9 @@ fn run(
         i += 1;
         conn.receive(&rest[..n]);
         rest = &rest[n..];
+        if early_eof && rest.is_empty() {
+            conn.receive_eof();
+        }
         take(&mut conn, &mut events);
         wrote.extend(output(&mut conn));
     }
@@ -130,15 +135,16 @@ proptest! {
         borrowed in prop::collection::vec(any::<bool>(), 1..5),
         server in any::<bool>(),
         streaming in any::<bool>(),
+        early_eof in any::<bool>(),
     ) {
         let role = if server { Role::Server } else { Role::Client };
         let mut config = Config::default();
         config.streaming = streaming;
         let mut input = wire(role, &items);
         input.extend(wire(role, end.as_slice()));
-        let owned = run(role, &config, &input, &reads, &[false]);
-        let mixed = run(role, &config, &input, &reads, &borrowed);
-        let lent = run(role, &config, &input, &reads, &[true]);
+        let owned = run(role, &config, &input, &reads, &[false], early_eof);
+        let mixed = run(role, &config, &input, &reads, &borrowed, early_eof);
+        let lent = run(role, &config, &input, &reads, &[true], early_eof);
         prop_assert_eq!(&owned, &mixed);
         prop_assert_eq!(&owned, &lent);
     }
@@ -201,6 +207,25 @@ fn invalid_text_fails_after_the_messages_before_it() {
     match conn.poll_event_ref() {
         Some(EventRef::Closed(outcome)) => assert_eq!(outcome.code.0, 1007),
         other => panic!("expected the failure, got {other:?}"),
+    }
+    assert_eq!(conn.poll_event_ref(), None);
+}
+
+/// The end of stream while short messages wait in the input: they are lent, then the outcome
+/// (1006) follows.
+#[test]
+fn end_of_stream_after_the_lent_messages() {
+    let key = peer_key(Role::Server);
+    let input = frame(true, 0, 0x1, key, b"hi").repeat(200);
+    let mut conn = connection(Role::Server, Config::default());
+    conn.receive(&input);
+    conn.receive_eof();
+    for _ in 0..200 {
+        assert_eq!(conn.poll_event_ref(), Some(EventRef::Text("hi")));
+    }
+    match conn.poll_event_ref() {
+        Some(EventRef::Closed(outcome)) => assert_eq!(outcome.code.0, 1006),
+        other => panic!("expected the outcome, got {other:?}"),
     }
     assert_eq!(conn.poll_event_ref(), None);
 }

@@ -171,8 +171,13 @@ impl Connection {
     pub(super) fn next_event_ref(&mut self) -> Option<EventRef<'_>> {
         self.inbound.lent = None;
         if self.stash_pos > 0 && self.stash_pos == self.stash.len() {
+            // The last call lent the end of the stash.
             self.stash.clear();
             self.stash_pos = 0;
+            if self.stash.capacity() > 256 * 1024 {
+                self.stash = alloc::vec::Vec::new();
+            }
+            self.end_if_drained();
         }
         match self.lend_short() {
             Some(Lent { opcode, start, end }) => {
@@ -228,11 +233,9 @@ impl Connection {
             0xa => self.timers.pong(),
             _ => {}
         }
+        // A stash used up is cleared (and the end of stream acted on) by the next call: the
+        // event borrows it.
         self.stash_pos = end;
-        if end == self.stash.len() {
-            // The stash is used up (it is cleared on the next call: the event borrows it).
-            self.end_if_drained();
-        }
         Some(Lent { opcode, start, end })
     }
 

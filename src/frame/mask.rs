@@ -245,7 +245,8 @@ mod tests {
     #[test]
     fn mask_copy_matches_reference_for_all_lengths_and_phases() {
         let key = [0x37, 0xfa, 0x21, 0x3d];
-        let src: Vec<u8> = (0..300u32).map(|i| (i * 11 + 1) as u8).collect();
+        // Lengths cover the block, word and byte loops; small enough for Miri.
+        let src: Vec<u8> = (0..80u32).map(|i| (i * 11 + 1) as u8).collect();
         for len in 0..src.len() {
             for phase in 0..4 {
                 let mut dst = vec![0u8; len];
