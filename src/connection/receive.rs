@@ -183,7 +183,7 @@ impl Connection {
             Some(Lent { opcode, start, end }) => {
                 let payload = &self.stash[start..end];
                 Some(match opcode {
-                    // Checked by `lend_short`, which took the frame.
+                    // `lend_short` took the frame only if this succeeds.
                     0x1 => EventRef::Text(crate::utf8::to_str(payload).unwrap_or_default()),
                     0x2 => EventRef::Binary(payload),
                     0x9 => EventRef::Ping(payload),
@@ -219,9 +219,9 @@ impl Connection {
         let opcode = short.b0 & 0x0f;
         match opcode {
             0x1 => {
-                let text = &self.stash[start..end];
-                // RFC 6455 §8.1. Invalid text: masked again, for the general path to fail on.
-                if !text.is_ascii() && !crate::utf8::is_valid(text) {
+                // RFC 6455 §8.1. Invalid text is masked again (the same XOR), for the general
+                // path to find and fail the connection on, after the events before it.
+                if crate::utf8::to_str(&self.stash[start..end]).is_err() {
                     Decoder::short_frame_in_place(&mut self.stash[base..], masked, data_max);
                     return None;
                 }
