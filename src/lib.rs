@@ -507,7 +507,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 // `unsafe` only where a benchmark showed it pays, each block with a `// SAFETY:` comment:
-// `frame::mask` and `text` allow it, nothing else.
+// `frame::mask`, `text` and `utf8::to_str` allow it, nothing else.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(unreachable_pub)]

@@ -138,7 +138,10 @@ pub(crate) fn is_valid(bytes: &[u8]) -> bool {
 
 /// `bytes` as a `&str` if it is valid UTF-8: [`core::str::from_utf8`] with a word-at-a-time
 /// check for ASCII first and the SIMD validator (feature `simdutf8`) after, which for short
-/// text costs a fraction of the standard library's byte loop.
+/// text costs a fraction of the standard library's byte loop (borrowed 16-byte messages:
+/// about 116 instructions each in `core::str::from_utf8`, about 7 in the ASCII check;
+/// callgrind, `scripts/callgrind.sh small`). Its one `unsafe` block is checked by Miri
+/// (`scripts/miri.sh`) and compared with the standard library by the `utf8` fuzz target.
 ///
 /// ```
 /// use wsmachine::utf8::to_str;

@@ -2,7 +2,7 @@
 //! across chunks; in place ([`apply_mask`]) or while copying into a buffer
 //! ([`extend_masked`]).
 //!
-//! This is one of the two modules allowed `unsafe`: `extend_masked` writes the masked bytes
+//! This is one of the modules allowed `unsafe`: `extend_masked` writes the masked bytes
 //! straight into the buffer's spare capacity and then marks them initialized, one pass over
 //! the payload where the safe alternative (copy, then mask in place) makes two and runs at
 //! half the speed (`cargo bench --bench mask`, BENCHMARKS.md). Miri runs this module's tests
