@@ -218,13 +218,11 @@ impl Connection {
         let (start, end) = (base + short.start, base + short.end);
         let opcode = short.b0 & 0x0f;
         match opcode {
-            0x1 => {
-                // RFC 6455 §8.1. Invalid text is masked again (the same XOR), for the general
-                // path to find and fail the connection on, after the events before it.
-                if crate::utf8::to_str(&self.stash[start..end]).is_err() {
-                    Decoder::short_frame_in_place(&mut self.stash[base..], masked, data_max);
-                    return None;
-                }
+            // RFC 6455 §8.1. Invalid text is masked again (the same XOR), for the general path
+            // to find and fail the connection on, after the events before it.
+            0x1 if crate::utf8::to_str(&self.stash[start..end]).is_err() => {
+                Decoder::short_frame_in_place(&mut self.stash[base..], masked, data_max);
+                return None;
             }
             0x9 if self.config.auto_pong => {
                 let key = self.masking_key();
