@@ -3,7 +3,8 @@
 # gain some) under Miri, which checks them for undefined behaviour:
 #   src/text.rs       `Text` derefs to `str` with `from_utf8_unchecked`
 #   src/frame/mask.rs word-at-a-time masking
-#   src/utf8.rs       the incremental validator whose verdict `Text` relies on
+#   src/utf8.rs       the incremental validator whose verdict `Text` relies on, and `to_str`
+#                     (`from_utf8_unchecked` after its own check)
 # Installs the nightly Miri component if it is missing.
 #
 # The exhaustive masking sweep (every length to 200, every phase, several splits) takes minutes

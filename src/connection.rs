@@ -13,7 +13,9 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-pub use event::{CloseOutcome, Event, Initiator, MessageKind, Payload, ReadyState, TextPayload};
+pub use event::{
+    CloseOutcome, Event, EventRef, Initiator, MessageKind, Payload, ReadyState, TextPayload,
+};
 use lifecycle::{Ending, Input, Lifecycle, State};
 pub use prepared::PreparedMessage;
 use receive::Inbound;
@@ -279,6 +281,20 @@ impl Connection {
         event
     }
 
+    /// The next event, lent until the next call that takes `&mut self`: the same events in
+    /// the same order as [`poll_event`](Self::poll_event), with the same effects, and the two
+    /// may be mixed freely.
+    ///
+    /// Short whole messages and Pings and Pongs (at most 125 bytes each) are lent from the
+    /// input where they lie, unmasked in place, so no [`Bytes`](bytes::Bytes) is made and no
+    /// reference count is touched for them; this is the cheaper way to take many small
+    /// messages. (The first events of each [`receive`](Self::receive) call are made before
+    /// they are asked for, as `poll_event` makes them, and lent from there.)
+    #[must_use]
+    pub fn poll_event_ref(&mut self) -> Option<EventRef<'_>> {
+        self.next_event_ref()
+    }
+
     /// The next bytes to write to the transport (empty when there is nothing to write). Peek
     /// only: call [`consume_output`](Self::consume_output) with how many were written.
     ///
@@ -292,11 +308,42 @@ impl Connection {
     }
 
     /// Fills `dst` with all queued output, for a vectored write; returns how many slices were
-    /// used. Consume what was written with [`consume_output`](Self::consume_output).
+    /// used. Consume what was written with [`consume_output`](Self::consume_output). (After
+    /// [`write_output`](Self::write_output) has been used, the output up to the first large
+    /// payload still to be masked.)
     #[cfg(feature = "std")]
     #[must_use]
     pub fn pending_output_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
         self.out.pending_vectored(dst)
+    }
+
+    /// Writes queued output into `buf` (as much as fits), removes it from the queue, and
+    /// returns how many bytes were written: for a driver that hands the connection its own
+    /// write buffer instead of peeking with [`pending_output`](Self::pending_output). Both
+    /// give the same bytes in the same order and may be mixed freely.
+    ///
+    /// Once this method has been called, a client's large (4 KiB or more)
+    /// [`Bytes`](bytes::Bytes) or `Vec<u8>` payload is queued by reference and masked as it
+    /// leaves, straight into `buf`: one pass over the payload, where otherwise it is masked
+    /// into the queue's buffers first and copied out again. From then on,
+    /// [`pending_output`](Self::pending_output) still shows the next bytes, but
+    /// [`pending_output_vectored`](Self::pending_output_vectored) shows the output only up to
+    /// such a payload.
+    ///
+    /// ```
+    /// use wsmachine::{Config, Connection, Negotiated};
+    /// let mut server = Connection::server(Negotiated::default(), Config::default());
+    /// server.send_text("Hello").unwrap();
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(server.write_output(&mut buf), 4);
+    /// assert_eq!(&buf, b"\x81\x05He");
+    /// assert_eq!(server.write_output(&mut buf), 3);
+    /// assert_eq!(&buf[..3], b"llo");
+    /// assert_eq!(server.buffered_amount(), 0);
+    /// ```
+    #[must_use]
+    pub fn write_output(&mut self, buf: &mut [u8]) -> usize {
+        self.out.write_into(buf)
     }
 
     /// Marks `n` bytes of output as written. `n` may span several

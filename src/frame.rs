@@ -18,7 +18,7 @@ pub(crate) mod decoder;
 mod mask;
 pub(crate) mod output;
 
-pub use mask::{apply_mask, apply_mask_reference, extend_masked};
+pub use mask::{apply_mask, apply_mask_reference, extend_masked, mask_copy};
 
 use crate::error::ProtocolError;
 

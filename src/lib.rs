@@ -517,7 +517,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 // `unsafe` only where a benchmark showed it pays, each block with a `// SAFETY:` comment:
-// `frame::mask` and `text` allow it, nothing else.
+// `frame::mask`, `text` and `utf8::to_str` allow it, nothing else.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(unreachable_pub)]
@@ -545,8 +545,8 @@ pub use config::{Config, DeflateConfig};
 #[doc(hidden)]
 pub use connection::LifecycleState;
 pub use connection::{
-    CloseOutcome, Connection, Event, Initiator, MessageKind, Payload, PreparedMessage, ReadyState,
-    TextPayload, Timeout,
+    CloseOutcome, Connection, Event, EventRef, Initiator, MessageKind, Payload, PreparedMessage,
+    ReadyState, TextPayload, Timeout,
 };
 pub use error::{ProtocolError, SendError};
 pub use handshake::{

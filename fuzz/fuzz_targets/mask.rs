@@ -1,11 +1,11 @@
-//! The fast masking paths (in place, and copy-and-mask into a buffer) against the byte-by-byte
-//! reference (RFC 6455 §5.3), for random lengths, buffer offsets (alignment), key phases and
-//! splits.
+//! The fast masking paths (in place, copy-and-mask into a buffer, and into a slice) against
+//! the byte-by-byte reference (RFC 6455 §5.3), for random lengths, buffer offsets
+//! (alignment), key phases and splits.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use wsmachine::frame::{apply_mask, apply_mask_reference, extend_masked};
+use wsmachine::frame::{apply_mask, apply_mask_reference, extend_masked, mask_copy};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -58,6 +58,16 @@ fuzz_target!(|input: Input<'_>| {
     assert_eq!(p, expected_phase);
     assert_eq!(&copied[offset..], &expected[..]);
     assert!(copied[..offset].iter().all(|&b| b == 0xA5));
+    // Copy-and-mask into a slice the caller owns, in the same pieces.
+    let mut slice = vec![0x5Au8; data.len()];
+    let mut p = phase;
+    let mut start = 0;
+    for &cut in &cuts {
+        p = mask_copy(&mut slice[start..cut], &data[start..cut], input.key, p);
+        start = cut;
+    }
+    assert_eq!(p, expected_phase);
+    assert_eq!(slice, expected);
     // Masking again with the same key and phase restores the data.
     apply_mask(&mut buf[offset..offset + data.len()], input.key, phase);
     assert_eq!(&buf[offset..offset + data.len()], data);

@@ -1,11 +1,11 @@
 //! The incremental UTF-8 validator against `core::str::from_utf8`, fed in random pieces: same
 //! verdict, failure at the first byte that proves the text invalid, and the right number of
-//! bytes held for an unfinished code point.
+//! bytes held for an unfinished code point; and `to_str`, the whole-text check, against it too.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use wsmachine::utf8::Utf8Validator;
+use wsmachine::utf8::{Utf8Validator, to_str};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -15,6 +15,8 @@ struct Input<'a> {
 
 fuzz_target!(|input: Input<'_>| {
     let data = input.data;
+    // The whole-text check that lends short text as `&str`.
+    assert_eq!(to_str(data).ok(), core::str::from_utf8(data).ok(), "{data:x?}");
     let mut cuts: Vec<usize> = input
         .cuts
         .iter()

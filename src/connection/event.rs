@@ -66,6 +66,93 @@ pub enum Event {
     Closed(CloseOutcome),
 }
 
+/// An [`Event`] lent by [`Connection::poll_event_ref`](crate::Connection::poll_event_ref):
+/// the same events in the same order, with payloads borrowed from the connection until the
+/// next call that takes `&mut` of it.
+///
+/// Short whole messages (at most 125 bytes) and Pings and Pongs that arrive in one read are
+/// lent straight from the input, unmasked where they lie: no [`Bytes`] is made for them, so
+/// they cost no reference count (an atomic operation). Other events are made as
+/// [`poll_event`](crate::Connection::poll_event) makes them and lent from there. Use
+/// [`to_event`](Self::to_event) to keep one.
+///
+/// ```
+/// use wsmachine::{Config, Connection, EventRef, Negotiated};
+/// let mut server = Connection::server(Negotiated::default(), Config::default());
+/// // RFC 6455 §5.7: a masked "Hello" from a client.
+/// server.receive(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+/// assert_eq!(server.poll_event_ref(), Some(EventRef::Text("Hello")));
+/// assert_eq!(server.poll_event_ref(), None);
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventRef<'a> {
+    /// [`Event::Text`]: a whole text message (UTF-8 checked).
+    Text(&'a str),
+    /// [`Event::Binary`]: a whole binary message.
+    Binary(&'a [u8]),
+    /// [`Event::TextChunk`]: streaming mode, the next piece of a text message.
+    TextChunk {
+        /// The piece.
+        text: &'a str,
+        /// Whether this is the last piece of the message.
+        fin: bool,
+    },
+    /// [`Event::BinaryChunk`]: streaming mode, the next piece of a binary message.
+    BinaryChunk {
+        /// The piece.
+        data: &'a [u8],
+        /// Whether this is the last piece of the message.
+        fin: bool,
+    },
+    /// [`Event::Ping`]: a Ping arrived (with [`Config::auto_pong`](crate::Config), the Pong is
+    /// already queued).
+    Ping(&'a [u8]),
+    /// [`Event::Pong`]: a Pong arrived.
+    Pong(&'a [u8]),
+    /// [`Event::Close`]: the peer's Close frame arrived.
+    Close(&'a crate::close::CloseFrame),
+    /// [`Event::Closed`]: the connection is over; the last event.
+    Closed(&'a CloseOutcome),
+}
+
+impl<'a> From<&'a Event> for EventRef<'a> {
+    fn from(event: &'a Event) -> Self {
+        match event {
+            Event::Text(text) => EventRef::Text(text),
+            Event::Binary(data) => EventRef::Binary(data),
+            Event::TextChunk { text, fin } => EventRef::TextChunk { text, fin: *fin },
+            Event::BinaryChunk { data, fin } => EventRef::BinaryChunk { data, fin: *fin },
+            Event::Ping(data) => EventRef::Ping(data),
+            Event::Pong(data) => EventRef::Pong(data),
+            Event::Close(frame) => EventRef::Close(frame),
+            Event::Closed(outcome) => EventRef::Closed(outcome),
+        }
+    }
+}
+
+impl EventRef<'_> {
+    /// The owned [`Event`], with its payload copied.
+    pub fn to_event(&self) -> Event {
+        match *self {
+            EventRef::Text(text) => Event::Text(Text::from(text)),
+            EventRef::Binary(data) => Event::Binary(Bytes::copy_from_slice(data)),
+            EventRef::TextChunk { text, fin } => Event::TextChunk {
+                text: Text::from(text),
+                fin,
+            },
+            EventRef::BinaryChunk { data, fin } => Event::BinaryChunk {
+                data: Bytes::copy_from_slice(data),
+                fin,
+            },
+            EventRef::Ping(data) => Event::Ping(Bytes::copy_from_slice(data)),
+            EventRef::Pong(data) => Event::Pong(Bytes::copy_from_slice(data)),
+            EventRef::Close(frame) => Event::Close(frame.clone()),
+            EventRef::Closed(outcome) => Event::Closed(outcome.clone()),
+        }
+    }
+}
+
 /// Who started the end of the connection.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Initiator {

@@ -5,11 +5,11 @@
 //! A protocol error leaves the receive path in one place, [`Connection::process`].
 
 use super::lifecycle::Input;
-use super::{Connection, Event, MAX_QUEUED_EVENTS, MessageKind};
+use super::{Connection, Event, EventRef, MAX_QUEUED_EVENTS, MessageKind};
 use crate::close::CloseFrame;
 use crate::error::ProtocolError;
 use crate::extensions::seam::DECODE_STEP;
-use crate::frame::decoder::{Frame, Sink};
+use crate::frame::decoder::{Decoder, Frame, Sink};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 use crate::negotiated::Role;
 use crate::text::Text;
@@ -27,6 +27,8 @@ pub(super) struct Inbound {
     decoded: bool,
     /// The bytes the extension has decoded of it so far.
     decoded_len: usize,
+    /// The last event lent by [`Connection::poll_event_ref`], kept until the next call.
+    lent: Option<Event>,
 }
 
 impl Inbound {
@@ -37,8 +39,16 @@ impl Inbound {
             utf8: Utf8Validator::new(),
             decoded: false,
             decoded_len: 0,
+            lent: None,
         }
     }
+}
+
+/// A short frame lent where it lies in the stash: its opcode and payload offsets.
+struct Lent {
+    opcode: u8,
+    start: usize,
+    end: usize,
 }
 
 /// What the receive loop does next.
@@ -154,6 +164,77 @@ impl Connection {
         };
         self.events.push_back(event);
         Ok(Some(used))
+    }
+
+    /// The next event, lent ([`Connection::poll_event_ref`]): a short frame at the front of
+    /// the stash straight from there, anything else through [`Connection::poll_event`].
+    pub(super) fn next_event_ref(&mut self) -> Option<EventRef<'_>> {
+        self.inbound.lent = None;
+        if self.stash_pos > 0 && self.stash_pos == self.stash.len() {
+            // The last call lent the end of the stash.
+            self.stash.clear();
+            self.stash_pos = 0;
+            if self.stash.capacity() > 256 * 1024 {
+                self.stash = alloc::vec::Vec::new();
+            }
+            self.end_if_drained();
+        }
+        match self.lend_short() {
+            Some(Lent { opcode, start, end }) => {
+                let payload = &self.stash[start..end];
+                Some(match opcode {
+                    // `lend_short` took the frame only if this succeeds.
+                    0x1 => EventRef::Text(crate::utf8::to_str(payload).unwrap_or_default()),
+                    0x2 => EventRef::Binary(payload),
+                    0x9 => EventRef::Ping(payload),
+                    _ => EventRef::Pong(payload),
+                })
+            }
+            None => {
+                let event = self.poll_event()?;
+                Some(EventRef::from(&*self.inbound.lent.insert(event)))
+            }
+        }
+    }
+
+    /// Takes the frame at the front of the stash if it is a short frame the fast path takes
+    /// ([`Connection::short_frame`]) and nothing comes before it: unmasks it in place, checks
+    /// text, answers a Ping, and says where it lies. `None` (with nothing changed): the
+    /// general path takes the next event, whatever it is.
+    #[inline]
+    fn lend_short(&mut self) -> Option<Lent> {
+        if !self.events.is_empty()
+            || self.stash_pos >= self.stash.len()
+            || !self.decoder.at_frame_start()
+            || !self.lifecycle.parsing()
+        {
+            return None;
+        }
+        let data_max = (self.inbound.message.is_none() && !self.config.streaming)
+            .then(|| self.config.max_frame_size.min(self.config.max_message_size));
+        let masked = self.role == Role::Server;
+        let base = self.stash_pos;
+        let short = Decoder::short_frame_in_place(&mut self.stash[base..], masked, data_max)?;
+        let (start, end) = (base + short.start, base + short.end);
+        let opcode = short.b0 & 0x0f;
+        match opcode {
+            // RFC 6455 §8.1. Invalid text is masked again (the same XOR), for the general path
+            // to find and fail the connection on, after the events before it.
+            0x1 if crate::utf8::to_str(&self.stash[start..end]).is_err() => {
+                Decoder::short_frame_in_place(&mut self.stash[base..], masked, data_max);
+                return None;
+            }
+            0x9 if self.config.auto_pong => {
+                let key = self.masking_key();
+                self.out.push_auto_pong(key, &self.stash[start..end]);
+            }
+            0xa => self.timers.pong(),
+            _ => {}
+        }
+        // A stash used up is cleared (and the end of stream acted on) by the next call: the
+        // event borrows it.
+        self.stash_pos = end;
+        Some(Lent { opcode, start, end })
     }
 
     /// Judges a header against the policy table and says where its payload goes.

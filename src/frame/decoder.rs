@@ -12,9 +12,7 @@ use alloc::vec::Vec;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{
-    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, apply_mask, extend_masked,
-};
+use super::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Status, extend_masked};
 use crate::error::ProtocolError;
 
 /// Space reserved for a data frame's declared length, at most: past this a peer must send
@@ -65,6 +63,109 @@ pub(crate) struct ShortFrame {
     pub(crate) b0: u8,
     /// The unmasked payload.
     pub(crate) payload: Bytes,
+}
+
+/// Where a whole short frame lies in the input (see [`Decoder::short_frame`]).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct ShortHeader {
+    /// The frame's first byte: FIN, RSV and opcode.
+    pub(crate) b0: u8,
+    /// The masking key, if masked.
+    key: Option<[u8; 4]>,
+    /// The payload's offsets in the input; `end` is also the frame's length.
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl ShortHeader {
+    /// A whole frame at the start of `input` with at most 125 bytes of payload, a 7-bit
+    /// length, no RSV bits, FIN set, masked exactly when `masked` says, whose opcode is Ping
+    /// or Pong, or Text or Binary with at most `data_max` bytes when `data_max` is `Some`.
+    #[inline(always)]
+    fn parse(input: &[u8], masked: bool, data_max: Option<usize>) -> Option<Self> {
+        let (&[b0, b1], rest) = input.split_first_chunk::<2>()?;
+        let len = usize::from(b1 & 0x7f);
+        // FIN set and no RSV bits; the 7-bit length of a short frame; the masking asked for.
+        if b0 & 0xf0 != 0x80 || len > MAX_CONTROL_PAYLOAD || (b1 & 0x80 != 0) != masked {
+            return None;
+        }
+        let key = match masked {
+            true => Some(*rest.first_chunk::<4>()?),
+            false => None,
+        };
+        let start = 2 + 4 * usize::from(masked);
+        let end = start + len;
+        if input.len() < end {
+            return None;
+        }
+        let eligible = match b0 & 0x0f {
+            0x1 | 0x2 => data_max.is_some_and(|max| len <= max),
+            0x9 | 0xa => true,
+            _ => false,
+        };
+        eligible.then_some(Self {
+            b0,
+            key,
+            start,
+            end,
+        })
+    }
+}
+
+/// Appends a short payload (at most 125 bytes), unmasked with `key` if given, in pieces of
+/// fixed sizes that compile to plain moves (a call to `memcpy` and a second pass to unmask
+/// cost more than the whole frame otherwise).
+#[inline(always)]
+fn extend_short(dst: &mut BytesMut, src: &[u8], key: Option<[u8; 4]>) {
+    let key = key.unwrap_or([0; 4]);
+    let key4 = u32::from_ne_bytes(key);
+    let key8 = u64::from(key4) | (u64::from(key4) << 32);
+    let key16 = u128::from(key8) | (u128::from(key8) << 64);
+    // Every piece is a multiple of 4 bytes long, so each starts at key offset 0.
+    let mut pieces = src.chunks_exact(16);
+    for piece in &mut pieces {
+        let piece = u128::from_ne_bytes(piece.try_into().expect("16 bytes"));
+        dst.extend_from_slice(&(piece ^ key16).to_ne_bytes());
+    }
+    let mut rest = pieces.remainder();
+    if let Some((word, more)) = rest.split_first_chunk::<8>() {
+        dst.extend_from_slice(&(u64::from_ne_bytes(*word) ^ key8).to_ne_bytes());
+        rest = more;
+    }
+    if let Some((word, more)) = rest.split_first_chunk::<4>() {
+        dst.extend_from_slice(&(u32::from_ne_bytes(*word) ^ key4).to_ne_bytes());
+        rest = more;
+    }
+    for (i, &byte) in rest.iter().enumerate() {
+        dst.extend_from_slice(&[byte ^ key[i]]);
+    }
+}
+
+/// Unmasks a short payload (at most 125 bytes) in place with fixed-size pieces, as
+/// [`extend_short`] does while copying.
+#[inline(always)]
+fn unmask_short(data: &mut [u8], key: [u8; 4]) {
+    let key4 = u32::from_ne_bytes(key);
+    let key8 = u64::from(key4) | (u64::from(key4) << 32);
+    let key16 = u128::from(key8) | (u128::from(key8) << 64);
+    // Every piece is a multiple of 4 bytes long, so each starts at key offset 0.
+    let mut pieces = data.chunks_exact_mut(16);
+    for piece in &mut pieces {
+        let piece: &mut [u8; 16] = piece.try_into().expect("16 bytes");
+        *piece = (u128::from_ne_bytes(*piece) ^ key16).to_ne_bytes();
+    }
+    let rest = pieces.into_remainder();
+    let (word, rest) = rest.split_at_mut(rest.len() & 8);
+    if let Ok(word) = <&mut [u8; 8]>::try_from(word) {
+        *word = (u64::from_ne_bytes(*word) ^ key8).to_ne_bytes();
+    }
+    let (word, rest) = rest.split_at_mut(rest.len() & 4);
+    if let Ok(word) = <&mut [u8; 4]>::try_from(word) {
+        *word = (u32::from_ne_bytes(*word) ^ key4).to_ne_bytes();
+    }
+    for (byte, k) in rest.iter_mut().zip(key) {
+        *byte ^= k;
+    }
 }
 
 /// The receive side of the wire format. Holds no heap memory until data arrives.
@@ -132,39 +233,39 @@ impl Decoder {
         masked: bool,
         data_max: Option<usize>,
     ) -> Option<(ShortFrame, usize)> {
-        let (&[b0, b1], rest) = input.split_first_chunk::<2>()?;
-        let len = usize::from(b1 & 0x7f);
-        // FIN set and no RSV bits; the 7-bit length of a short frame; the masking asked for.
-        if b0 & 0xf0 != 0x80 || len > MAX_CONTROL_PAYLOAD || (b1 & 0x80 != 0) != masked {
+        if !self.data.is_empty() {
             return None;
         }
-        let (key, rest) = match masked {
-            true => {
-                let (key, rest) = rest.split_first_chunk::<4>()?;
-                (Some(*key), rest)
-            }
-            false => (None, rest),
-        };
-        let payload = rest.get(..len)?;
-        let opcode = b0 & 0x0f;
-        let eligible = match opcode {
-            0x1 | 0x2 => data_max.is_some_and(|max| len <= max),
-            0x9 | 0xa => true,
-            _ => false,
-        };
-        if !eligible || !self.data.is_empty() {
-            return None;
-        }
-        self.reserve_data(len);
-        self.data.extend_from_slice(payload);
-        if let Some(key) = key {
-            // The buffer held nothing before: unmask all of it. For payloads this short,
-            // copying then unmasking beats the one-pass copy-and-unmask.
-            apply_mask(&mut self.data, key, 0);
-        }
+        let short = ShortHeader::parse(input, masked, data_max)?;
+        let payload = &input[short.start..short.end];
+        self.reserve_data(payload.len());
+        // For payloads this short, fixed-size moves beat a call to the general copy.
+        extend_short(&mut self.data, payload, short.key);
         let payload = self.data.split().freeze();
-        let used = 2 + 4 * usize::from(masked) + len;
-        Some((ShortFrame { b0, payload }, used))
+        Some((
+            ShortFrame {
+                b0: short.b0,
+                payload,
+            },
+            short.end,
+        ))
+    }
+
+    /// [`short_frame`](Self::short_frame) without the message buffer: the frame is unmasked
+    /// where it lies in `input`, and only its place is returned, so that no [`Bytes`] is
+    /// made for it (a borrowed event). Whether a message is being assembled does not matter:
+    /// the buffer is not touched.
+    #[inline(always)]
+    pub(crate) fn short_frame_in_place(
+        input: &mut [u8],
+        masked: bool,
+        data_max: Option<usize>,
+    ) -> Option<ShortHeader> {
+        let short = ShortHeader::parse(input, masked, data_max)?;
+        if let Some(key) = short.key {
+            unmask_short(&mut input[short.start..short.end], key);
+        }
+        Some(short)
     }
 
     /// Reads a header from the bytes kept from earlier reads and `input`. `Ok(None)`: all of
@@ -391,6 +492,84 @@ impl Decoder {
             && !self.control.try_reclaim(MAX_CONTROL_PAYLOAD)
         {
             self.control = BytesMut::with_capacity(8 * MAX_CONTROL_PAYLOAD);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::apply_mask_reference;
+
+    #[test]
+    fn short_payloads_unmask_like_the_definition_at_every_length() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let masked: Vec<u8> = (0..=MAX_CONTROL_PAYLOAD as u32)
+            .map(|i| (i * 29 + 7) as u8)
+            .collect();
+        for len in 0..=MAX_CONTROL_PAYLOAD {
+            let mut expected = masked[..len].to_vec();
+            apply_mask_reference(&mut expected, key, 0);
+            // Copied (into a buffer holding other bytes) and in place.
+            let mut copied = BytesMut::from(&b"xy"[..]);
+            extend_short(&mut copied, &masked[..len], Some(key));
+            assert_eq!(&copied[2..], &expected[..], "copied, len {len}");
+            let mut in_place = masked[..len].to_vec();
+            unmask_short(&mut in_place, key);
+            assert_eq!(in_place, expected, "in place, len {len}");
+            // Unmasked frames are copied as they are.
+            let mut plain = BytesMut::new();
+            extend_short(&mut plain, &masked[..len], None);
+            assert_eq!(&plain[..], &masked[..len]);
+        }
+    }
+
+    #[test]
+    fn short_frames_in_place_are_the_fast_path_frames() {
+        let key = [1, 2, 3, 4];
+        let masked = |b0: u8, payload: &[u8]| {
+            let mut f = alloc::vec![b0, 0x80 | payload.len() as u8, 1, 2, 3, 4];
+            let mut p = payload.to_vec();
+            apply_mask_reference(&mut p, key, 0);
+            f.extend(p);
+            f
+        };
+        // (frame, masked wanted, data limit, expected payload or not taken)
+        type Case = (Vec<u8>, bool, Option<usize>, Option<&'static [u8]>);
+        let cases: &[Case] = &[
+            (masked(0x81, b"Hello"), true, Some(100), Some(b"Hello")),
+            (masked(0x82, b"\0\x01"), true, Some(100), Some(b"\0\x01")),
+            (masked(0x89, b"p"), true, None, Some(b"p")),
+            (masked(0x8a, b""), true, None, Some(b"")),
+            // Data frames only with a limit that allows them.
+            (masked(0x81, b"Hello"), true, None, None),
+            (masked(0x81, b"Hello"), true, Some(4), None),
+            // Not FIN, RSV bits, Close, wrong masking, cut short.
+            (masked(0x01, b"Hi"), true, Some(100), None),
+            (masked(0xc1, b"Hi"), true, Some(100), None),
+            (masked(0x88, b"\x03\xe8"), true, Some(100), None),
+            (masked(0x81, b"Hi"), false, Some(100), None),
+            (alloc::vec![0x81, 0x02, b'H', b'i'], true, Some(100), None),
+            (masked(0x81, b"Hi")[..7].to_vec(), true, Some(100), None),
+            (
+                alloc::vec![0x81, 0x02, b'H', b'i'],
+                false,
+                Some(100),
+                Some(b"Hi"),
+            ),
+        ];
+        for (frame, masked, data_max, expected) in cases {
+            let mut input = frame.clone();
+            let got = Decoder::short_frame_in_place(&mut input, *masked, *data_max);
+            match (got, expected) {
+                (Some(short), Some(payload)) => {
+                    assert_eq!(&input[short.start..short.end], *payload, "{frame:x?}");
+                    assert_eq!(short.end, frame.len());
+                    assert_eq!(short.b0, frame[0]);
+                }
+                (None, None) => assert_eq!(&input, frame, "changed without taking it"),
+                (got, _) => panic!("{frame:x?}: {got:?}, expected {expected:?}"),
+            }
         }
     }
 }

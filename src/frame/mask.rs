@@ -2,7 +2,7 @@
 //! across chunks; in place ([`apply_mask`]) or while copying into a buffer
 //! ([`extend_masked`]).
 //!
-//! This is one of the two modules allowed `unsafe`: `extend_masked` writes the masked bytes
+//! This is one of the modules allowed `unsafe`: `extend_masked` writes the masked bytes
 //! straight into the buffer's spare capacity and then marks them initialized, one pass over
 //! the payload where the safe alternative (copy, then mask in place) makes two and runs at
 //! half the speed (`cargo bench --bench mask`, BENCHMARKS.md). Miri runs this module's tests
@@ -86,6 +86,46 @@ pub fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], phase:
     next
 }
 
+/// Writes `src` masked (or unmasked) with `key` from key offset `phase` into `dst`, which must
+/// be as long as `src`: [`extend_masked`] into a slice the caller owns, such as a socket
+/// buffer. Returns the phase for the next byte.
+///
+/// ```
+/// use wsmachine::frame::mask_copy;
+/// let mut dst = [0u8; 5];
+/// let key = [0x37, 0xfa, 0x21, 0x3d];
+/// let phase = mask_copy(&mut dst[..2], &[0x7f, 0x9f], key, 0);
+/// mask_copy(&mut dst[2..], &[0x4d, 0x51, 0x58], key, phase);
+/// assert_eq!(&dst, b"Hello"); // RFC 6455 §5.7
+/// ```
+///
+/// # Panics
+///
+/// If `dst` and `src` differ in length.
+#[inline(never)]
+pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+    assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
+    // The loops of `mask_into`, over initialized bytes (no `unsafe` needed).
+    let phase = phase & 3;
+    let key = rotate(key, phase);
+    let next = (phase + src.len()) & 3;
+    let pattern = widen(key);
+    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
+    let mut src_blocks = src.chunks_exact(BLOCK);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        let d: &mut [u8; BLOCK] = d.try_into().expect("BLOCK bytes");
+        let s: &[u8; BLOCK] = s.try_into().expect("BLOCK bytes");
+        for ((d, s), k) in d.iter_mut().zip(s).zip(&pattern) {
+            *d = s ^ k;
+        }
+    }
+    let dst_rest = dst_blocks.into_remainder();
+    for (i, (d, s)) in dst_rest.iter_mut().zip(src_blocks.remainder()).enumerate() {
+        *d = s ^ key[i & 3];
+    }
+    next
+}
+
 /// Writes `src` XOR the key into `dst` (same length), every byte of it. Returns the next
 /// phase. Not inlined: compiled on its own, with `dst` and `src` known not to overlap, the
 /// loops are vectorized (inlined into the receive loop they were not).
@@ -154,6 +194,7 @@ pub fn apply_mask_reference(data: &mut [u8], key: [u8; 4], phase: usize) -> usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     use alloc::vec::Vec;
 
     #[test]
@@ -197,6 +238,22 @@ mod tests {
                     assert_eq!(&dst[..offset], &[0xA5; 5][..offset]);
                     assert_eq!(&dst[offset..], &expected[..], "len {len} phase {phase}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn mask_copy_matches_reference_for_all_lengths_and_phases() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        // Lengths cover the block, word and byte loops; small enough for Miri.
+        let src: Vec<u8> = (0..80u32).map(|i| (i * 11 + 1) as u8).collect();
+        for len in 0..src.len() {
+            for phase in 0..4 {
+                let mut dst = vec![0u8; len];
+                let next = mask_copy(&mut dst, &src[..len], key, phase);
+                let mut expected = src[..len].to_vec();
+                assert_eq!(next, apply_mask_reference(&mut expected, key, phase));
+                assert_eq!(dst, expected, "len {len} phase {phase}");
             }
         }
     }

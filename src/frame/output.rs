@@ -4,12 +4,20 @@
 //! unmasked (server) connection is queued as its own `Bytes`, without copying, after the
 //! buffer is frozen in front of it. The driver peeks the front with `pending` (or all of it,
 //! vectored) and consumes what it wrote.
+//!
+//! Once the driver has written with `write_into` (it hands the queue its own buffer), a large
+//! shared payload on a masked (client) connection is queued by reference too, with its
+//! masking key, and masked as it leaves: by `write_into`, straight into the driver's buffer
+//! (one pass over the payload); for `pending`, a piece at a time into a buffer of the queue,
+//! whenever such a payload comes to the front (so `pending` always shows the next bytes). Both
+//! give the same bytes. Until then, masked payloads are masked into the queue as they are
+//! queued, so that `pending_vectored` shows all of the output.
 
 use alloc::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked};
+use super::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, extend_masked, mask_copy};
 
 /// Payloads at least this long are queued by reference (server role) instead of copied.
 pub(crate) const ZERO_COPY_MIN: usize = 4096;
@@ -23,6 +31,12 @@ pub(crate) const MAX_UNSENT_PONGS: u8 = 16;
 /// queued, and the buffers (freed as they are written) stay small enough for the allocator to
 /// recycle without page faults.
 const CHUNK: usize = 64 * 1024;
+
+/// How much of a masked payload queued by reference is masked into a buffer when it comes to
+/// the front by a send or a `write_into` (a consume masks up to `CHUNK`): little, so that a
+/// driver that writes with `write_into` masks almost all of it straight into its buffer, and
+/// enough for one write of a driver that peeks with `pending`.
+const FRONT_PIECE: usize = 1024;
 
 /// A buffer this large is released when the queue empties, so a connection that once sent a
 /// big message does not keep the memory while idle.
@@ -45,10 +59,42 @@ impl Body<'_> {
     }
 }
 
+/// A piece of the queue before `tail`.
+enum Chunk {
+    /// Encoded bytes.
+    Ready(Bytes),
+    /// A payload still to be masked with `key` from key offset `phase` (RFC 6455 §5.3).
+    Masked {
+        data: Bytes,
+        key: [u8; 4],
+        phase: usize,
+    },
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Ready(b) | Chunk::Masked { data: b, .. } => b.len(),
+        }
+    }
+
+    /// Drops the first `n` bytes (at most its length).
+    fn advance(&mut self, n: usize) {
+        match self {
+            Chunk::Ready(b) => b.advance(n),
+            Chunk::Masked { data, phase, .. } => {
+                data.advance(n);
+                *phase = (*phase + n) & 3;
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Output {
-    /// Frozen pieces, written before `tail`.
-    chunks: VecDeque<Bytes>,
+    /// Frozen pieces, written before `tail`. The front one is never `Masked` (see
+    /// `ready_front`), so `pending` can show it.
+    chunks: VecDeque<Chunk>,
     /// The growing end of the queue.
     tail: BytesMut,
     /// The stream offset of `tail[0]` (bytes queued before it, written or not).
@@ -60,6 +106,9 @@ pub(crate) struct Output {
     unsent_pong: Option<(u64, usize)>,
     /// Automatic Pongs queued since the queue was last empty.
     pongs_queued: u8,
+    /// The driver writes with `write_into`: large shared payloads to mask are queued by
+    /// reference.
+    direct: bool,
 }
 
 impl Output {
@@ -120,6 +169,9 @@ impl Output {
         let n = header.encode(&mut buf);
         self.push_slice(&buf[..n]);
         match (masking_key, payload) {
+            (Some(key), Body::Shared(bytes)) if self.direct && bytes.len() >= ZERO_COPY_MIN => {
+                self.push_masked_shared(bytes, key);
+            }
             (Some(key), body) => self.push_masked(body.as_slice(), key),
             (None, Body::Shared(bytes)) => self.push_shared(bytes),
             (None, Body::Borrowed(bytes)) => self.push_slice(bytes),
@@ -210,7 +262,7 @@ impl Output {
         if !self.tail.is_empty() {
             let frozen = self.tail.split().freeze();
             self.tail_start += frozen.len() as u64;
-            self.chunks.push_back(frozen);
+            self.chunks.push_back(Chunk::Ready(frozen));
         }
     }
 
@@ -228,7 +280,37 @@ impl Output {
         self.freeze_tail();
         self.tail_start += data.len() as u64;
         self.len += data.len();
-        self.chunks.push_back(data);
+        self.chunks.push_back(Chunk::Ready(data));
+    }
+
+    /// Queues `data` by reference, to be masked with `key` as it leaves.
+    fn push_masked_shared(&mut self, data: Bytes, key: [u8; 4]) {
+        self.freeze_tail();
+        self.tail_start += data.len() as u64;
+        self.len += data.len();
+        self.chunks.push_back(Chunk::Masked {
+            data,
+            key,
+            phase: 0,
+        });
+        self.ready_front(FRONT_PIECE);
+    }
+
+    /// Keeps the front of the queue showable: if it is a payload still to be masked, masks
+    /// up to `piece` bytes of it into a buffer in front of it.
+    fn ready_front(&mut self, piece: usize) {
+        let Some(Chunk::Masked { data, key, phase }) = self.chunks.front_mut() else {
+            return;
+        };
+        let n = piece.min(data.len());
+        let mut buf = BytesMut::with_capacity(n);
+        let next = extend_masked(&mut buf, &data[..n], *key, *phase);
+        data.advance(n);
+        *phase = next;
+        if data.is_empty() {
+            self.chunks.pop_front();
+        }
+        self.chunks.push_front(Chunk::Ready(buf.freeze()));
     }
 
     /// Queues an automatic Pong (RFC 6455 §5.5.3). Once `MAX_UNSENT_PONGS` wait unwritten,
@@ -261,18 +343,67 @@ impl Output {
     /// The next contiguous bytes to write.
     pub(crate) fn pending(&self) -> &[u8] {
         match self.chunks.front() {
-            Some(chunk) => chunk,
+            Some(Chunk::Ready(chunk)) => chunk,
+            // Never at the front (`ready_front`).
+            Some(Chunk::Masked { .. }) => &[],
             None => &self.tail,
         }
     }
 
+    /// Writes as much of the queue as fits into `dst` and drops it from the queue; returns
+    /// how many bytes were written. Payloads queued by reference to be masked are masked
+    /// straight into `dst`.
+    pub(crate) fn write_into(&mut self, dst: &mut [u8]) -> usize {
+        self.direct = true;
+        let mut n = 0;
+        while n < dst.len() && self.len > 0 {
+            let room = &mut dst[n..];
+            let k = match self.chunks.front_mut() {
+                Some(chunk) => {
+                    let k = room.len().min(chunk.len());
+                    match chunk {
+                        Chunk::Ready(bytes) => room[..k].copy_from_slice(&bytes[..k]),
+                        Chunk::Masked { data, key, phase } => {
+                            mask_copy(&mut room[..k], &data[..k], *key, *phase);
+                        }
+                    }
+                    chunk.advance(k);
+                    if chunk.len() == 0 {
+                        self.chunks.pop_front();
+                    }
+                    k
+                }
+                None => {
+                    let k = room.len().min(self.tail.len());
+                    room[..k].copy_from_slice(&self.tail[..k]);
+                    self.tail.advance(k);
+                    self.tail_start += k as u64;
+                    k
+                }
+            };
+            n += k;
+            self.len -= k;
+        }
+        self.after_consume(FRONT_PIECE);
+        n
+    }
+
     #[cfg(feature = "std")]
     pub(crate) fn pending_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        // Up to the first payload still to be masked.
+        let masked = self
+            .chunks
+            .iter()
+            .position(|c| matches!(c, Chunk::Masked { .. }));
+        let tail = masked.is_none().then_some(&self.tail[..]);
         let pieces = self
             .chunks
             .iter()
-            .map(|c| &c[..])
-            .chain(core::iter::once(&self.tail[..]));
+            .map_while(|c| match c {
+                Chunk::Ready(b) => Some(&b[..]),
+                Chunk::Masked { .. } => None,
+            })
+            .chain(tail);
         let mut n = 0;
         for (slot, piece) in dst.iter_mut().zip(pieces.filter(|p| !p.is_empty())) {
             *slot = std::io::IoSlice::new(piece);
@@ -290,7 +421,7 @@ impl Output {
                 let k = n.min(front.len());
                 front.advance(k);
                 n -= k;
-                if front.is_empty() {
+                if front.len() == 0 {
                     self.chunks.pop_front();
                 }
             } else {
@@ -299,12 +430,20 @@ impl Output {
                 n = 0;
             }
         }
+        self.after_consume(CHUNK);
+    }
+
+    /// After bytes left the queue: resets what counts the unwritten output once it is
+    /// empty, and otherwise keeps the front showable (`ready_front`).
+    fn after_consume(&mut self, piece: usize) {
         if self.len == 0 {
             self.pongs_queued = 0;
             self.unsent_pong = None;
             if self.tail.capacity() > SHRINK_ABOVE {
                 self.tail = BytesMut::new();
             }
+        } else {
+            self.ready_front(piece);
         }
     }
 }
