@@ -28,7 +28,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::{SinkExt, StreamExt};
 use wsmachine::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
-use wsmachine::{Config, Connection, Event, MessageKind, Negotiated, Role};
+use wsmachine::{Config, Connection, Event, EventRef, MessageKind, Negotiated, Role};
 
 // ---------- inputs ----------
 
@@ -195,6 +195,47 @@ fn wsmachine_decode(input: &[u8], read: usize) -> Decoded {
                 _ => {}
             }
             black_box(event);
+        }
+        written += drain_output(&mut conn);
+    }
+    (messages, written)
+}
+
+/// [`wsmachine_decode`] taking the events borrowed (`poll_event_ref`): short messages, Pings
+/// and Pongs are lent from the input, with no `Bytes` and no event queue.
+fn wsmachine_decode_borrowed(input: &[u8], read: usize) -> Decoded {
+    let mut config = big_config();
+    config.auto_pong = false;
+    let mut conn = Connection::server(Negotiated::default(), config);
+    let mut messages = 0;
+    let mut written = 0;
+    let mut pong = [0u8; 125];
+    for chunk in input.chunks(read) {
+        conn.receive(chunk);
+        loop {
+            let ping = match conn.poll_event_ref() {
+                None => break,
+                Some(EventRef::Text(text)) => {
+                    black_box(text);
+                    messages += 1;
+                    continue;
+                }
+                Some(EventRef::Binary(data)) => {
+                    black_box(data);
+                    messages += 1;
+                    continue;
+                }
+                Some(EventRef::Ping(data)) => {
+                    // The borrow ends before the connection is used again.
+                    pong[..data.len()].copy_from_slice(data);
+                    data.len()
+                }
+                Some(event) => {
+                    black_box(event);
+                    continue;
+                }
+            };
+            conn.send_pong(&pong[..ping]).unwrap();
         }
         written += drain_output(&mut conn);
     }
@@ -406,6 +447,11 @@ fn decode(c: &mut Criterion) {
             let expect = (w.messages, w.pongs * 6);
             assert_eq!(wsmachine_decode(&w.input, read), expect, "wsmachine");
             assert_eq!(
+                wsmachine_decode_borrowed(&w.input, read),
+                expect,
+                "wsmachine, borrowed"
+            );
+            assert_eq!(
                 tungstenite_decode(&w.input, read, w.messages),
                 expect,
                 "tungstenite"
@@ -422,6 +468,9 @@ fn decode(c: &mut Criterion) {
             );
             group.bench_function(BenchmarkId::new("wsmachine", label), |b| {
                 b.iter(|| wsmachine_decode(&w.input, read))
+            });
+            group.bench_function(BenchmarkId::new("wsmachine-borrowed", label), |b| {
+                b.iter(|| wsmachine_decode_borrowed(&w.input, read))
             });
             group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
                 b.iter(|| tungstenite_decode(&w.input, read, w.messages))

@@ -18,6 +18,8 @@ import os
 import sys
 
 OURS = "wsmachine"
+# The same decoder taking its events borrowed (`poll_event_ref`); decode workloads only.
+BORROWED = "wsmachine-borrowed"
 PEERS = ["tungstenite", "fastwebsockets", "tokio-websockets"]
 FLOOR = "memcpy"
 # The codec workloads, in the order of the tables.
@@ -91,18 +93,22 @@ def main():
             "median_ns": times,
             "best_peer": best,
             "vs_best_peer": peers[best] / ours if best else None,
+            "borrowed_vs_best_peer": (peers[best] / times[BORROWED]
+                                      if best and BORROWED in times else None),
             "vs_memcpy": times[FLOOR] / ours if FLOOR in times else None,
         }
         rows.append(row)
 
-    impls = [OURS] + PEERS + [FLOOR]
-    head = ["workload", "reads"] + impls + ["vs best peer", "vs memcpy"]
+    impls = [OURS, BORROWED] + PEERS + [FLOOR]
+    head = ["workload", "reads"] + impls + ["vs best peer", "borrowed vs best peer", "vs memcpy"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [fmt_time(r["median_ns"][i]) if i in r["median_ns"] else "—" for i in impls]
         vp = f"{r['vs_best_peer']:.2f}x ({r['best_peer']})" if r["vs_best_peer"] else "—"
+        vb = f"{r['borrowed_vs_best_peer']:.2f}x" if r["borrowed_vs_best_peer"] else "—"
         vm = f"{r['vs_memcpy']:.2f}x" if r["vs_memcpy"] else "—"
-        lines.append("| " + " | ".join([r["workload"], r["reads"] or "—"] + cells + [vp, vm]) + " |")
+        lines.append("| " + " | ".join([r["workload"], r["reads"] or "—"] + cells + [vp, vb, vm])
+                     + " |")
     table = "\n".join(lines) + "\n"
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "micro.json"), "w") as f:
