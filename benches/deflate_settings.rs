@@ -8,30 +8,13 @@
 //! Heap is counted by a counting allocator; the ratio is the server's compressed frames
 //! against the same frames uncompressed.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use wsmachine::extensions::DeflateParams;
 use wsmachine::{Config, Connection, FixedMask, Negotiated};
-use wsmachine_testkit::deflate::{converse, drain, json_corpus};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use wsmachine_testkit::alloc::Counting;
+use wsmachine_testkit::deflate::{converse, json_corpus};
+use wsmachine_testkit::output;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -57,7 +40,7 @@ fn main() {
         .iter()
         .map(|text| {
             client.send_text(text.as_str()).unwrap();
-            drain(&mut client)
+            output(&mut client)
         })
         .collect();
     // The same answers without compression: 2-byte or 4-byte headers.
@@ -102,13 +85,13 @@ fn run(row: &Row, reads: &[Vec<u8>], negotiated: &Negotiated, corpus: &[String],
     config.deflate.level = row.level;
 
     // The thread's shared compressor for these settings, made before counting.
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = Counting::live();
     let mut warm = Connection::server(negotiated.clone(), config.clone());
     warm.send_text(corpus[10].as_str()).unwrap();
     drop(warm);
-    let shared = LIVE.load(Ordering::Relaxed) - before;
+    let shared = Counting::live() - before;
 
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = Counting::live();
     let start = Instant::now();
     let mut sent = 0;
     let mut conns = Vec::with_capacity(CONNECTIONS);
@@ -119,7 +102,7 @@ fn run(row: &Row, reads: &[Vec<u8>], negotiated: &Negotiated, corpus: &[String],
     }
     let elapsed = start.elapsed();
     let boxes = (CONNECTIONS * std::mem::size_of::<Connection>()) as isize;
-    let per_connection = (LIVE.load(Ordering::Relaxed) - before - boxes) / CONNECTIONS as isize;
+    let per_connection = (Counting::live() - before - boxes) / CONNECTIONS as isize;
     drop(conns);
     let micros = elapsed.as_secs_f64() * 1e6 / (CONNECTIONS * reads.len()) as f64;
     println!(

@@ -2,30 +2,12 @@
 //! with a counting allocator (not by timing).
 #![cfg(feature = "deflate")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use wsmachine::extensions::DeflateOptions;
 use wsmachine::handshake::{Accept, ClientHandshake, ClientOptions, ServerHandshake, Status, Url};
 use wsmachine::{Config, Connection, FixedMask, Negotiated, Role};
-use wsmachine_testkit::deflate::{converse, drain, json_corpus};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use wsmachine_testkit::alloc::Counting;
+use wsmachine_testkit::deflate::{converse, json_corpus};
+use wsmachine_testkit::output;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -80,25 +62,25 @@ fn heap_per_active_connection(role: Role) -> (isize, isize) {
         .iter()
         .map(|text| {
             peer.send_text(text.as_str()).unwrap();
-            drain(&mut peer)
+            output(&mut peer)
         })
         .collect();
     drop(peer);
 
-    let shared_before = LIVE.load(Ordering::SeqCst);
+    let shared_before = Counting::live();
     let mut warm = connection(role, ours.clone(), Config::default());
     warm.send_text(corpus[10].as_str()).unwrap();
     drop(warm);
-    let shared = LIVE.load(Ordering::SeqCst) - shared_before;
+    let shared = Counting::live() - shared_before;
 
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = Counting::live();
     let mut conns: Vec<Box<Connection>> = Vec::with_capacity(N);
     for _ in 0..N {
         let mut conn = Box::new(connection(role, ours.clone(), Config::default()));
         converse(&mut conn, &reads);
         conns.push(conn);
     }
-    let after = LIVE.load(Ordering::SeqCst);
+    let after = Counting::live();
     let boxes = (N * std::mem::size_of::<Connection>()) as isize;
     drop(conns);
     ((after - before - boxes) / N as isize, shared)

@@ -1,26 +1,7 @@
 //! Heap held by idle connections, measured with a counting allocator (not by timing).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use wsmachine::{Config, Connection, Negotiated, Role};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use wsmachine_testkit::alloc::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -56,14 +37,14 @@ fn handshake(role: Role) -> Negotiated {
 fn heap_per_idle_connection(role: Role) -> isize {
     const N: usize = 10_000;
     let mut conns = Vec::with_capacity(N);
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = Counting::live();
     for _ in 0..N {
         conns.push(Box::new(match role {
             Role::Server => Connection::server(handshake(role), Config::default()),
             Role::Client => Connection::client(handshake(role), Config::default()),
         }));
     }
-    let after = LIVE.load(Ordering::SeqCst);
+    let after = Counting::live();
     let boxes = (N * std::mem::size_of::<Connection>()) as isize;
     drop(conns);
     (after - before - boxes) / N as isize

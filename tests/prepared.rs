@@ -6,17 +6,7 @@ use wsmachine::frame::OpCode;
 use wsmachine::{
     CloseCode, Config, Connection, Event, MessageKind, Negotiated, PreparedMessage, SendError,
 };
-use wsmachine_testkit::{Pair, frame, frames};
-
-fn output(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while !conn.pending_output().is_empty() {
-        let n = conn.pending_output().len();
-        out.extend_from_slice(conn.pending_output());
-        conn.consume_output(n);
-    }
-    out
-}
+use wsmachine_testkit::{Pair, frame, frames, output};
 
 fn server() -> Connection {
     Connection::server(Negotiated::default(), Config::default())

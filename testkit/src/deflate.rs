@@ -157,17 +157,6 @@ pub fn json_corpus() -> Vec<String> {
         .collect()
 }
 
-/// Everything `conn` has queued, taken out.
-pub fn drain(conn: &mut wsmachine::Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while !conn.pending_output().is_empty() {
-        let n = conn.pending_output().len();
-        out.extend_from_slice(conn.pending_output());
-        conn.consume_output(n);
-    }
-    out
-}
-
 /// A conversation, one message in flight: feeds each of `reads` (one message each) to
 /// `conn`, answers every text message with the same text, and writes the answers out.
 /// Returns the bytes `conn` sent.
@@ -180,7 +169,7 @@ pub fn converse(conn: &mut wsmachine::Connection, reads: &[Vec<u8>]) -> usize {
                 conn.send_text(text.as_str()).expect("an open connection");
             }
         }
-        sent += drain(conn).len();
+        sent += crate::output(conn).len();
     }
     sent
 }

@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod alloc;
 #[cfg(feature = "deflate")]
 pub mod deflate;
 #[cfg(feature = "tokio")]
