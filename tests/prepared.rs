@@ -198,8 +198,11 @@ mod deflate {
     #[test]
     fn uncompressed_and_short_messages_go_as_they_are() {
         let big = vec![b'x'; 10_000];
-        let raw = PreparedMessage::binary(big.clone()).uncompressed();
+        let compressible = PreparedMessage::binary(big.clone());
+        let at = compressible.payload().as_ptr();
+        let raw = compressible.uncompressed();
         assert!(!raw.compressible());
+        assert_eq!(raw.payload().as_ptr(), at, "the same frame, not a copy");
         let short = PreparedMessage::text("hi");
         let mut conn = deflate_server(DeflateParams::new(), Config::default());
         conn.send_prepared(&raw).unwrap();

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::timers::Timeout;
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
+use crate::frame::OpCode;
 use crate::frame::output::Body;
 use crate::text::Text;
 
@@ -211,6 +212,16 @@ pub enum MessageKind {
     Text,
     /// Binary data (opcode 0x2).
     Binary,
+}
+
+impl MessageKind {
+    /// The opcode that starts a message of this kind.
+    pub(crate) fn opcode(self) -> OpCode {
+        match self {
+            Self::Text => OpCode::Text,
+            Self::Binary => OpCode::Binary,
+        }
+    }
 }
 
 /// A payload to send: borrowed (copied into the output queue) or shared [`Bytes`] (a server

@@ -93,16 +93,22 @@ impl PreparedMessage {
     /// message whose latency matters more than its size).
     #[must_use]
     pub fn uncompressed(self) -> Self {
-        let payload = self.payload();
-        Self::new(self.kind(), payload, false)
+        // The same frame, shared: nothing is encoded or copied again.
+        let Inner {
+            kind,
+            ref frame,
+            header_len,
+            ..
+        } = *self.inner;
+        Self::from_frame(kind, frame.clone(), header_len, false)
     }
 
     fn new(kind: MessageKind, payload: Bytes, compress: bool) -> Self {
-        let opcode = match kind {
-            MessageKind::Text => OpCode::Text,
-            MessageKind::Binary => OpCode::Binary,
-        };
-        let (frame, header_len) = encode_frame(opcode, 0, &payload);
+        let (frame, header_len) = encode_frame(kind.opcode(), 0, &payload);
+        Self::from_frame(kind, frame, header_len, compress)
+    }
+
+    fn from_frame(kind: MessageKind, frame: Bytes, header_len: usize, compress: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 kind,
@@ -139,13 +145,6 @@ impl PreparedMessage {
     /// [`uncompressed`](Self::uncompressed)).
     pub fn compressible(&self) -> bool {
         self.inner.compress
-    }
-
-    pub(super) fn opcode(&self) -> OpCode {
-        match self.inner.kind {
-            MessageKind::Text => OpCode::Text,
-            MessageKind::Binary => OpCode::Binary,
-        }
     }
 
     /// The frame a server sends uncompressed, header and payload.
@@ -185,9 +184,10 @@ impl PreparedMessage {
         }
         let mut made = None;
         encode(self.payload_slice(), &mut |payload| {
-            made = Some(encode_frame(self.opcode(), rsv, payload));
+            made = Some(encode_frame(self.kind().opcode(), rsv, payload));
         })?;
-        let (frame, header_len) = made.unwrap_or_else(|| encode_frame(self.opcode(), rsv, &[]));
+        let (frame, header_len) =
+            made.unwrap_or_else(|| encode_frame(self.kind().opcode(), rsv, &[]));
         let entry = Encoded { frame, header_len };
         encoded.push((key, entry.clone()));
         Ok(entry)

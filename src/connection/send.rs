@@ -66,7 +66,7 @@ impl Connection {
         let encoded = self
             .extensions
             .outbound_applies(Some(data.as_slice().len()));
-        self.write_data_frame(opcode(kind), true, true, encoded, data.0)
+        self.write_data_frame(kind.opcode(), true, true, encoded, data.0)
     }
 
     /// Sends a prepared message (see [`Connection::send_prepared`]).
@@ -78,7 +78,7 @@ impl Connection {
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        let opcode = message.opcode();
+        let opcode = message.kind().opcode();
         let encoded =
             message.compressible() && self.extensions.outbound_applies(Some(message.len()));
         if !encoded {
@@ -137,7 +137,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.lifecycle.check_data()?;
         let opcode = match &self.sending {
-            None => opcode(kind),
+            None => kind.opcode(),
             Some(s) if s.kind != kind => return Err(SendError::FragmentKindMismatch),
             Some(_) => OpCode::Continuation,
         };
@@ -232,13 +232,5 @@ impl Connection {
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) {
         let key = self.masking_key();
         self.out.push_auto_pong(key, payload);
-    }
-}
-
-/// The opcode that starts a message of `kind`.
-fn opcode(kind: MessageKind) -> OpCode {
-    match kind {
-        MessageKind::Text => OpCode::Text,
-        MessageKind::Binary => OpCode::Binary,
     }
 }
