@@ -24,7 +24,7 @@ const EAGER_RESERVE: usize = 1 << 20;
 /// alternate; when the older one is still held by the application as the newer one fills, the
 /// next arena is twice as large (up to `MAX_ARENA`), so the pair soon spans what the
 /// application keeps in flight and the steady state allocates nothing.
-const MIN_ARENA: usize = 4 * 1024;
+const MIN_ARENA: usize = 2 * 1024;
 const MAX_ARENA: usize = 128 * 1024;
 
 /// A message decoded by an extension that grows past this leaves the arena for a buffer of

@@ -2,41 +2,16 @@
 //! connections accepted over in-memory duplex streams, each in its own task waiting in
 //! `recv`, as a server holds them. What is counted: the task, the `WebSocket` (connection
 //! state, driver), anything allocated during the handshake and not freed, and the growth of
-//! the duplex pipe by the 101 response.
+//! the duplex pipe by the 101 response. Then once more after each connection has echoed one
+//! 20-byte message and waits again: what a used connection keeps while idle.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wsmachine::frame::OpCode;
+use wsmachine_testkit::alloc::Counting;
+use wsmachine_testkit::frame;
 use wsmachine_tokio::accept;
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call goes to the system allocator unchanged; only the count is added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -54,6 +29,7 @@ fn idle_server_connections_stay_small() {
         .unwrap();
     runtime.block_on(async {
         static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
+        static ECHOED: AtomicUsize = AtomicUsize::new(0);
         let request = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
             Sec-WebSocket-Version: 13\r\n\r\n";
@@ -66,11 +42,16 @@ fn idle_server_connections_stay_small() {
             servers.push(server);
         }
         let mut tasks = Vec::with_capacity(CONNECTIONS);
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = Counting::live();
         for server in servers.drain(..) {
             tasks.push(tokio::spawn(async move {
                 let mut ws = accept(server).await.unwrap();
                 ACCEPTED.fetch_add(1, Ordering::Relaxed);
+                // Echo one message, then wait for the next one (or the end).
+                if let Some(Ok(message)) = ws.recv().await {
+                    ws.send(message).await.unwrap();
+                    ECHOED.fetch_add(1, Ordering::Relaxed);
+                }
                 ws.recv().await.map(|m| m.is_ok())
             }));
         }
@@ -81,19 +62,48 @@ fn idle_server_connections_stay_small() {
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
-        let after = LIVE.load(Ordering::Relaxed);
-        let per_connection = (after - before) as usize / CONNECTIONS;
-        println!("idle memory per accepted connection: {per_connection} bytes");
+        let per_connection = (Counting::live() - before) as usize / CONNECTIONS;
+        println!("idle memory per accepted connection, never used: {per_connection} bytes");
         assert!(
             per_connection <= BOUND,
-            "{per_connection} bytes per idle connection"
+            "{per_connection} bytes per idle connection, never used"
         );
-        // Every 101 went out; then the clients leave.
+        // Every 101 went out. Each client sends one masked 20-byte text message and reads
+        // the echo back.
         let mut buf = [0; 256];
         for client in &mut clients {
             let n = client.read(&mut buf).await.unwrap();
             assert!(buf[..n].starts_with(b"HTTP/1.1 101 "));
         }
+        let message = frame(
+            true,
+            0,
+            OpCode::Text,
+            Some([1, 2, 3, 4]),
+            b"twenty bytes of text",
+        );
+        for client in &mut clients {
+            client.write_all(&message).await.unwrap();
+        }
+        while ECHOED.load(Ordering::Relaxed) < CONNECTIONS {
+            tokio::task::yield_now().await;
+        }
+        let echo = frame(true, 0, OpCode::Text, None, b"twenty bytes of text");
+        for client in &mut clients {
+            let mut got = vec![0; echo.len()];
+            client.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, echo);
+        }
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let per_connection = (Counting::live() - before) as usize / CONNECTIONS;
+        println!("idle memory per accepted connection, used once: {per_connection} bytes");
+        assert!(
+            per_connection <= BOUND,
+            "{per_connection} bytes per idle connection, used once"
+        );
+        // The clients leave.
         drop(clients);
         for task in tasks {
             task.await.unwrap();
