@@ -1,6 +1,7 @@
 //! Masking (RFC 6455 §5.3): XOR with a 4-byte key, a vector block at a time, phase carried
 //! across chunks; in place ([`apply_mask`]) or while copying into a buffer
-//! ([`extend_masked`]).
+//! ([`extend_masked`], [`mask_copy`]). Copies from 256 bytes run the same loops compiled for
+//! AVX2 where the CPU has it (x86-64 with `std`, detected at run time, once).
 //!
 //! This is one of the modules allowed `unsafe`: `extend_masked` writes the masked bytes
 //! straight into the buffer's spare capacity and then marks them initialized, one pass over
@@ -37,7 +38,7 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let next = (phase + data.len()) & 3;
     let mut blocks = data.chunks_exact_mut(BLOCK);
     if blocks.len() > 0 {
-        let pattern = widen(key);
+        let pattern = widen::<BLOCK>(key);
         for block in &mut blocks {
             // Fixed-size array ops: no bounds checks, vectorized.
             let block: &mut [u8; BLOCK] = block.try_into().expect("chunks_exact gives BLOCK bytes");
@@ -105,16 +106,32 @@ pub fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], phase:
 #[inline(never)]
 pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
     assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
-    // The loops of `mask_into`, over initialized bytes (no `unsafe` needed).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if src.len() >= wide::FROM && wide::avx2() {
+        // SAFETY: the CPU has AVX2, checked at run time just above.
+        return unsafe { wide::mask_copy_avx2(dst, src, key, phase) };
+    }
+    mask_copy_blocks::<BLOCK>(dst, src, key, phase)
+}
+
+/// [`mask_copy`]'s loops with `B`-byte blocks (a multiple of 8), over initialized bytes (no
+/// `unsafe` needed).
+#[inline(always)]
+fn mask_copy_blocks<const B: usize>(
+    dst: &mut [u8],
+    src: &[u8],
+    key: [u8; 4],
+    phase: usize,
+) -> usize {
     let phase = phase & 3;
     let key = rotate(key, phase);
     let next = (phase + src.len()) & 3;
-    let pattern = widen(key);
-    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
-    let mut src_blocks = src.chunks_exact(BLOCK);
+    let pattern = widen::<B>(key);
+    let mut dst_blocks = dst.chunks_exact_mut(B);
+    let mut src_blocks = src.chunks_exact(B);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        let d: &mut [u8; BLOCK] = d.try_into().expect("BLOCK bytes");
-        let s: &[u8; BLOCK] = s.try_into().expect("BLOCK bytes");
+        let d: &mut [u8; B] = d.try_into().expect("B bytes");
+        let s: &[u8; B] = s.try_into().expect("B bytes");
         for ((d, s), k) in d.iter_mut().zip(s).zip(&pattern) {
             *d = s ^ k;
         }
@@ -128,19 +145,37 @@ pub fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usiz
 
 /// Writes `src` XOR the key into `dst` (same length), every byte of it. Returns the next
 /// phase. Not inlined: compiled on its own, with `dst` and `src` known not to overlap, the
-/// loops are vectorized (inlined into the receive loop they were not).
+/// loops are vectorized (inlined into the receive loop they were not). Long payloads take the
+/// AVX2 build of the same loops where the CPU has it.
 #[inline(never)]
 fn mask_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], phase: usize) -> usize {
     assert_eq!(dst.len(), src.len());
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if src.len() >= wide::FROM && wide::avx2() {
+        // SAFETY: the CPU has AVX2, checked at run time just above.
+        return unsafe { wide::mask_into_avx2(dst, src, key, phase) };
+    }
+    mask_into_blocks::<BLOCK>(dst, src, key, phase)
+}
+
+/// [`mask_into`]'s loops with `B`-byte blocks (a multiple of 8): writes every byte of `dst`,
+/// which is as long as `src`.
+#[inline(always)]
+fn mask_into_blocks<const B: usize>(
+    dst: &mut [MaybeUninit<u8>],
+    src: &[u8],
+    key: [u8; 4],
+    phase: usize,
+) -> usize {
     let phase = phase & 3;
     let key = rotate(key, phase);
     let next = (phase + src.len()) & 3;
-    let pattern = widen(key);
-    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
-    let mut src_blocks = src.chunks_exact(BLOCK);
+    let pattern = widen::<B>(key);
+    let mut dst_blocks = dst.chunks_exact_mut(B);
+    let mut src_blocks = src.chunks_exact(B);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        let d: &mut [MaybeUninit<u8>; BLOCK] = d.try_into().expect("BLOCK bytes");
-        let s: &[u8; BLOCK] = s.try_into().expect("BLOCK bytes");
+        let d: &mut [MaybeUninit<u8>; B] = d.try_into().expect("B bytes");
+        let s: &[u8; B] = s.try_into().expect("B bytes");
         for ((d, s), k) in d.iter_mut().zip(s).zip(&pattern) {
             *d = MaybeUninit::new(s ^ k);
         }
@@ -161,6 +196,40 @@ fn mask_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], phase: usize
     next
 }
 
+/// The same loops compiled for AVX2, chosen at run time (x86-64 with `std`, which detects the
+/// CPU's features once and caches them).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod wide {
+    use core::mem::MaybeUninit;
+
+    /// Payloads from this long take the AVX2 loops; shorter ones spend too little time in the
+    /// loop for the wider vectors to pay for the check.
+    pub(super) const FROM: usize = 256;
+
+    /// Bytes per block: two AVX2 registers.
+    const WIDE_BLOCK: usize = 64;
+
+    #[inline]
+    pub(super) fn avx2() -> bool {
+        std::is_x86_feature_detected!("avx2")
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mask_into_avx2(
+        dst: &mut [MaybeUninit<u8>],
+        src: &[u8],
+        key: [u8; 4],
+        phase: usize,
+    ) -> usize {
+        super::mask_into_blocks::<WIDE_BLOCK>(dst, src, key, phase)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mask_copy_avx2(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+        super::mask_copy_blocks::<WIDE_BLOCK>(dst, src, key, phase)
+    }
+}
+
 /// The key as it looks from key offset `phase`.
 #[inline]
 fn rotate(key: [u8; 4], phase: usize) -> [u8; 4] {
@@ -172,11 +241,12 @@ fn rotate(key: [u8; 4], phase: usize) -> [u8; 4] {
     ]
 }
 
-#[inline]
-fn widen(key: [u8; 4]) -> [u8; BLOCK] {
-    let mut out = [0; BLOCK];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = key[i & 3];
+#[inline(always)]
+fn widen<const B: usize>(key: [u8; 4]) -> [u8; B] {
+    // `B` is a multiple of 4; the key repeated (a broadcast, once compiled).
+    let mut out = [0; B];
+    for chunk in out.chunks_exact_mut(4) {
+        chunk.copy_from_slice(&key);
     }
     out
 }
@@ -255,6 +325,58 @@ mod tests {
                 assert_eq!(next, apply_mask_reference(&mut expected, key, phase));
                 assert_eq!(dst, expected, "len {len} phase {phase}");
             }
+        }
+    }
+
+    #[test]
+    fn wide_blocks_match_reference_for_lengths_around_the_blocks_and_phases() {
+        // The loops the AVX2 build runs, with its block size, on whatever CPU (and under
+        // Miri): every byte written, the phase carried.
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let src: Vec<u8> = (0..300u32).map(|i| (i * 17 + 9) as u8).collect();
+        for len in [0, 7, 8, 63, 64, 65, 71, 127, 128, 136, 255, 256, 257, 300] {
+            for phase in 0..4 {
+                let mut expected = src[..len].to_vec();
+                let next = apply_mask_reference(&mut expected, key, phase);
+                let mut copied = vec![0u8; len];
+                assert_eq!(
+                    mask_copy_blocks::<64>(&mut copied, &src[..len], key, phase),
+                    next
+                );
+                assert_eq!(copied, expected, "copy, len {len} phase {phase}");
+                let mut spare = vec![MaybeUninit::<u8>::uninit(); len];
+                assert_eq!(
+                    mask_into_blocks::<64>(&mut spare, &src[..len], key, phase),
+                    next
+                );
+                // SAFETY: `mask_into_blocks` wrote every byte of `spare`.
+                let written: Vec<u8> = spare.iter().map(|b| unsafe { b.assume_init() }).collect();
+                assert_eq!(written, expected, "into, len {len} phase {phase}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_payloads_through_the_run_time_choice_match_reference() {
+        // From `wide::FROM` bytes the AVX2 loops run where the CPU has them.
+        let key = [0xde, 0xad, 0xbe, 0xef];
+        let src: Vec<u8> = (0..5000u32).map(|i| (i * 31 + 7) as u8).collect();
+        for (len, phase) in [
+            (255, 1),
+            (256, 0),
+            (257, 3),
+            (1000, 2),
+            (4999, 1),
+            (5000, 0),
+        ] {
+            let mut expected = src[..len].to_vec();
+            let next = apply_mask_reference(&mut expected, key, phase);
+            let mut copied = vec![0u8; len];
+            assert_eq!(mask_copy(&mut copied, &src[..len], key, phase), next);
+            assert_eq!(copied, expected, "mask_copy, len {len}");
+            let mut dst = bytes::BytesMut::from(&b"ab"[..]);
+            assert_eq!(extend_masked(&mut dst, &src[..len], key, phase), next);
+            assert_eq!(&dst[2..], &expected[..], "extend_masked, len {len}");
         }
     }
 
