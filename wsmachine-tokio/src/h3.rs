@@ -219,10 +219,7 @@ impl AsyncRead for H3Stream {
         let id = this.stream.id;
         let mut state = shared.lock();
         let state = &mut *state;
-        if let Some(code) = state.streams.get(&id).and_then(|s| s.reset) {
-            return Poll::Ready(Err(H3Error::StreamReset(code).into_io()));
-        }
-        state.check_open().map_err(H3Error::into_io)?;
+        state.check_stream(id)?;
         let Some(h3) = state.h3.as_mut() else {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
         };
@@ -292,10 +289,7 @@ impl H3Stream {
         let id = self.stream.id;
         let mut state = shared.lock();
         let state = &mut *state;
-        if let Some(code) = state.streams.get(&id).and_then(|s| s.reset) {
-            return Poll::Ready(Err(H3Error::StreamReset(code).into_io()));
-        }
-        state.check_open().map_err(H3Error::into_io)?;
+        state.check_stream(id)?;
         let Some(h3) = state.h3.as_mut() else {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
         };

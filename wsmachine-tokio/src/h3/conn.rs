@@ -2,6 +2,7 @@
 //! moves its datagrams and runs its timers.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
@@ -93,6 +94,14 @@ impl Slot {
     }
 }
 
+/// Ends stream `id` in both directions with the HTTP/3 error `code` (RESET_STREAM and
+/// STOP_SENDING). A stream already over either way is left as it is.
+pub(super) fn abort_stream(quic: &mut quiche::Connection, id: u64, code: u64) {
+    for direction in [quiche::Shutdown::Read, quiche::Shutdown::Write] {
+        let _ = quic.stream_shutdown(id, direction, code);
+    }
+}
+
 /// The connection: quiche's QUIC and HTTP/3 state and the streams the application holds.
 pub(super) struct State {
     pub(super) quic: quiche::Connection,
@@ -119,6 +128,15 @@ impl State {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+
+    /// Why stream `id` can be neither read nor written any more, as the I/O error to return:
+    /// the peer reset it, or the connection is over.
+    pub(super) fn check_stream(&self, id: u64) -> io::Result<()> {
+        if let Some(code) = self.streams.get(&id).and_then(|s| s.reset) {
+            return Err(H3Error::StreamReset(code).into_io());
+        }
+        self.check_open().map_err(H3Error::into_io)
     }
 
     /// Runs HTTP/3 on what QUIC received: answers each event and wakes who waits for it.
@@ -150,16 +168,7 @@ impl State {
                                 Some(r) => r,
                                 None => {
                                     // RFC 9114 §4.1.2: a malformed request is a stream error.
-                                    let _ = self.quic.stream_shutdown(
-                                        id,
-                                        quiche::Shutdown::Read,
-                                        H3_MESSAGE_ERROR,
-                                    );
-                                    let _ = self.quic.stream_shutdown(
-                                        id,
-                                        quiche::Shutdown::Write,
-                                        H3_MESSAGE_ERROR,
-                                    );
+                                    abort_stream(&mut self.quic, id, H3_MESSAGE_ERROR);
                                     continue;
                                 }
                             };
@@ -169,16 +178,7 @@ impl State {
                             let Some(permit) = permit else {
                                 // Nobody takes requests, or too many wait: refused before
                                 // anything of it was processed (RFC 9114 §4.1.1).
-                                let _ = self.quic.stream_shutdown(
-                                    id,
-                                    quiche::Shutdown::Read,
-                                    H3_REQUEST_REJECTED,
-                                );
-                                let _ = self.quic.stream_shutdown(
-                                    id,
-                                    quiche::Shutdown::Write,
-                                    H3_REQUEST_REJECTED,
-                                );
+                                abort_stream(&mut self.quic, id, H3_REQUEST_REJECTED);
                                 continue;
                             };
                             self.streams.insert(id, Slot::default());

@@ -226,13 +226,7 @@ impl H3Request {
             };
             if sent.is_err() {
                 // The stream is over (reset meanwhile, or the connection closed): forget it.
-                for direction in [quiche::Shutdown::Read, quiche::Shutdown::Write] {
-                    let _ = state.quic.stream_shutdown(
-                        stream.id,
-                        direction,
-                        conn::H3_REQUEST_CANCELLED,
-                    );
-                }
+                conn::abort_stream(&mut state.quic, stream.id, conn::H3_REQUEST_CANCELLED);
                 state.streams.remove(&stream.id);
             }
             sent
@@ -247,11 +241,7 @@ impl Drop for H3Request {
         // Unanswered: the request was not processed (RFC 9114 §4.1.1).
         if let Some(stream) = self.stream.take() {
             let mut state = stream.handle.shared.lock();
-            for direction in [quiche::Shutdown::Read, quiche::Shutdown::Write] {
-                let _ = state
-                    .quic
-                    .stream_shutdown(stream.id, direction, conn::H3_REQUEST_REJECTED);
-            }
+            conn::abort_stream(&mut state.quic, stream.id, conn::H3_REQUEST_REJECTED);
             state.streams.remove(&stream.id);
             drop(state);
             stream.handle.shared.wake_task.notify_one();
