@@ -39,13 +39,8 @@ fn certificate() -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-/// Starts an echo server; every WebSocket's end (the error `recv` gave, if any) is sent
-/// on the channel.
-async fn start_server(
-    cert: &Path,
-    key: &Path,
-    options: AcceptOptions,
-) -> (SocketAddr, mpsc::UnboundedReceiver<Option<Error>>) {
+/// An HTTP/3 server on a free loopback port with the certificate `cert` and its key.
+async fn bind(cert: &Path, key: &Path) -> H3Server {
     let mut config = quic_config().unwrap();
     config
         .load_cert_chain_from_pem_file(cert.to_str().unwrap())
@@ -53,7 +48,17 @@ async fn start_server(
     config
         .load_priv_key_from_pem_file(key.to_str().unwrap())
         .unwrap();
-    let mut server = H3Server::bind("127.0.0.1:0", config).await.unwrap();
+    H3Server::bind("127.0.0.1:0", config).await.unwrap()
+}
+
+/// Starts an echo server; every WebSocket's end (the error `recv` gave, if any) is sent
+/// on the channel.
+async fn start_server(
+    cert: &Path,
+    key: &Path,
+    options: AcceptOptions,
+) -> (SocketAddr, mpsc::UnboundedReceiver<Option<Error>>) {
+    let mut server = bind(cert, key).await;
     let addr = server.local_addr();
     let (ends, ended) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -186,14 +191,7 @@ async fn a_reset_stream_ends_the_websocket_with_1006() {
 async fn our_client_sees_a_server_reset_as_1006_and_a_refusal_as_its_status() {
     bounded(async {
         let (cert, key) = certificate();
-        let mut config = quic_config().unwrap();
-        config
-            .load_cert_chain_from_pem_file(cert.to_str().unwrap())
-            .unwrap();
-        config
-            .load_priv_key_from_pem_file(key.to_str().unwrap())
-            .unwrap();
-        let mut server = H3Server::bind("127.0.0.1:0", config).await.unwrap();
+        let mut server = bind(&cert, &key).await;
         let addr = server.local_addr();
         tokio::spawn(async move {
             while let Some(request) = server.accept().await {
@@ -428,14 +426,7 @@ async fn conformance_over_an_h3_stream() {
 async fn a_reader_that_stops_stops_the_writer_at_the_stream_window() {
     bounded(async {
         let (cert, key) = certificate();
-        let mut config = quic_config().unwrap();
-        config
-            .load_cert_chain_from_pem_file(cert.to_str().unwrap())
-            .unwrap();
-        config
-            .load_priv_key_from_pem_file(key.to_str().unwrap())
-            .unwrap();
-        let mut server = H3Server::bind("127.0.0.1:0", config).await.unwrap();
+        let mut server = bind(&cert, &key).await;
         let addr = server.local_addr();
         let (streams, mut accepted) = mpsc::unbounded_channel();
         tokio::spawn(async move {
