@@ -43,6 +43,15 @@ async fn serve(stream: TcpStream) -> Result<(), h2::Error> {
     Ok(())
 }
 
+/// The server side of an HTTP/2 connection with extended CONNECT enabled.
+async fn h2_server(stream: TcpStream) -> h2::server::Connection<TcpStream, Bytes> {
+    h2::server::Builder::new()
+        .enable_connect_protocol()
+        .handshake(stream)
+        .await
+        .unwrap()
+}
+
 async fn start_server() -> SocketAddr {
     serve_loopback(serve).await
 }
@@ -176,11 +185,7 @@ where
 {
     let (listener, addr) = loopback().await;
     serve_once(listener, |stream| async move {
-        let mut connection = h2::server::Builder::new()
-            .enable_connect_protocol()
-            .handshake(stream)
-            .await
-            .unwrap();
+        let mut connection = h2_server(stream).await;
         let (request, respond) = connection.accept().await.unwrap().unwrap();
         let ws = accept_h2(request, respond, &AcceptOptions::new())
             .await
@@ -213,11 +218,7 @@ where
 {
     let (listener, addr) = loopback().await;
     serve_once(listener, |stream| async move {
-        let mut connection = h2::server::Builder::new()
-            .enable_connect_protocol()
-            .handshake::<_, Bytes>(stream)
-            .await
-            .unwrap();
+        let mut connection = h2_server(stream).await;
         let (request, mut respond) = connection.accept().await.unwrap().unwrap();
         assert_eq!(request.method(), http::Method::CONNECT);
         let send = respond
@@ -547,11 +548,7 @@ async fn a_refused_extended_connect_fails_with_its_status() {
     bounded(async {
         let (listener, addr) = loopback().await;
         serve_once(listener, |stream| async move {
-            let mut connection = h2::server::Builder::new()
-                .enable_connect_protocol()
-                .handshake::<_, Bytes>(stream)
-                .await
-                .unwrap();
+            let mut connection = h2_server(stream).await;
             while let Some(Ok((_, mut respond))) = connection.accept().await {
                 let mut response = http::Response::new(());
                 *response.status_mut() = http::StatusCode::FORBIDDEN;
@@ -585,11 +582,7 @@ async fn permessage_deflate_over_h2() {
         let (listener, addr) = loopback().await;
         let (wire_tx, wire_rx) = tokio::sync::oneshot::channel();
         serve_once(listener, |stream| async move {
-            let mut connection = h2::server::Builder::new()
-                .enable_connect_protocol()
-                .handshake(stream)
-                .await
-                .unwrap();
+            let mut connection = h2_server(stream).await;
             let (request, respond) = connection.accept().await.unwrap().unwrap();
             let options = AcceptOptions::new().deflate(DeflateOptions::new());
             let mut ws = accept_h2(request, respond, &options).await.unwrap();
@@ -631,11 +624,7 @@ async fn our_server_compresses_over_h2() {
     bounded(async {
         let (listener, addr) = loopback().await;
         serve_once(listener, |stream| async move {
-            let mut connection = h2::server::Builder::new()
-                .enable_connect_protocol()
-                .handshake(stream)
-                .await
-                .unwrap();
+            let mut connection = h2_server(stream).await;
             let (request, respond) = connection.accept().await.unwrap().unwrap();
             let options = AcceptOptions::new().deflate(DeflateOptions::new());
             let mut ws = accept_h2(request, respond, &options).await.unwrap();
