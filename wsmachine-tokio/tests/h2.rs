@@ -11,6 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use h2::ext::Protocol;
+use h2_support::{extended_connect, h2_server};
 use tokio::net::TcpStream;
 use wsmachine_testkit::driver::{bounded, loopback, serve_loopback, serve_once};
 use wsmachine_testkit::{KEY, frame, pattern};
@@ -19,6 +20,8 @@ use wsmachine_tokio::wsmachine::frame::OpCode;
 use wsmachine_tokio::{
     AcceptOptions, CloseCode, ConnectOptions, Error, Message, accept_h2, connect_h2, h2_client,
 };
+
+mod h2_support;
 
 /// Serves one HTTP/2 connection; each extended CONNECT is an echo WebSocket in its own task.
 async fn serve(stream: TcpStream) -> Result<(), h2::Error> {
@@ -41,15 +44,6 @@ async fn serve(stream: TcpStream) -> Result<(), h2::Error> {
         });
     }
     Ok(())
-}
-
-/// The server side of an HTTP/2 connection with extended CONNECT enabled.
-async fn h2_server(stream: TcpStream) -> h2::server::Connection<TcpStream, Bytes> {
-    h2::server::Builder::new()
-        .enable_connect_protocol()
-        .handshake(stream)
-        .await
-        .unwrap()
 }
 
 async fn start_server() -> SocketAddr {
@@ -161,20 +155,6 @@ async fn connect_without_version_is_refused() {
 }
 
 // ---- plain `h2` peers: the ends of a stream, and flow control both ways ----
-
-/// An extended CONNECT for a WebSocket at `/` as a plain `h2` client writes it.
-fn extended_connect(addr: SocketAddr) -> http::Request<()> {
-    let mut request = http::Request::builder()
-        .method(http::Method::CONNECT)
-        .uri(format!("http://{addr}/"))
-        .header("sec-websocket-version", "13")
-        .body(())
-        .unwrap();
-    request
-        .extensions_mut()
-        .insert(Protocol::from_static("websocket"));
-    request
-}
 
 /// A plain `h2` client's WebSocket stream at our server, which runs `server` on the accepted
 /// WebSocket: the client's send half and receive half.

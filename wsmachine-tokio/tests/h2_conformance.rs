@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 
 use h2::RecvStream;
-use h2::ext::Protocol;
+use h2_support::{extended_connect, h2_server};
 use tokio::net::TcpStream;
 use wsmachine_testkit::driver::{bounded, loopback, serve_loopback, serve_once};
 use wsmachine_testkit::{Frame, FrameBuilder, KEY, Length, frame, frames};
@@ -310,6 +310,8 @@ fn outputs(name: &str, bytes: &[u8], masked: bool) -> Vec<Out> {
         .collect()
 }
 
+mod h2_support;
+
 /// Our server, an echo application, on every extended CONNECT of a connection.
 async fn serve(stream: TcpStream) -> Result<(), h2::Error> {
     let mut connection = h2::server::Builder::new()
@@ -341,16 +343,7 @@ async fn our_server_over_h2() {
         let mut failures = Vec::new();
         for case in cases(Some(KEY)) {
             let mut client = send_request.clone().ready().await.unwrap();
-            let mut request = http::Request::builder()
-                .method(http::Method::CONNECT)
-                .uri(format!("http://{addr}/"))
-                .header("sec-websocket-version", "13")
-                .body(())
-                .unwrap();
-            request
-                .extensions_mut()
-                .insert(Protocol::from_static("websocket"));
-            let (response, mut send) = client.send_request(request, false).unwrap();
+            let (response, mut send) = client.send_request(extended_connect(addr), false).unwrap();
             let response = response.await.unwrap();
             assert_eq!(response.status(), 200, "{}", case.name);
             let mut body = response.into_body();
@@ -382,11 +375,7 @@ async fn our_client_over_h2() {
         // The plain server: one stream per case, in order; it writes the case, reads our
         // client's frames through its Close, ends the stream and reads to the end.
         let server = serve_once(listener, move |stream| async move {
-            let mut connection = h2::server::Builder::new()
-                .enable_connect_protocol()
-                .handshake::<_, Bytes>(stream)
-                .await
-                .unwrap();
+            let mut connection = h2_server(stream).await;
             let mut cases = cases.into_iter();
             let mut runs = Vec::new();
             // Our client opens the streams one after the other: they arrive in case order.
